@@ -14,7 +14,11 @@ template <class T>
 struct MeshT {
   TensorT<T> positions;         // V×3, world units (metres by convention)
   std::vector<int32_t> faces;   // F×3 flat, counter-clockwise front faces, indices into all V×k tensors
-  TensorT<T> uvs;               // V×2 in [0,1], v up (OpenGL/OBJ convention), or empty
+  TensorT<T> uvs;               // U×2, v up (OBJ/OpenGL convention), or empty; see uv_faces
+  // UVs may have their own index so that a UV seam does not cut the surface (the icosphere's seam,
+  // OBJ files): when uv_faces is not empty it is F×3 into uvs, otherwise uvs is V×2 indexed by faces.
+  // split_uv_seams() turns the first form into the second for consumers that need one index.
+  std::vector<int32_t> uv_faces;
   TensorT<T> normals;           // V×3 unit normals, or empty
   TensorT<T> colors;            // V×3 linear RGB in [0,1], or empty
   TensorT<T> texture;           // 3×H×W linear RGB albedo texture, or empty
@@ -36,6 +40,7 @@ struct MeshT {
     MeshT<U> m;
     m.positions = positions.template cast<U>();
     m.faces = faces;
+    m.uv_faces = uv_faces;
     m.uvs = uvs.template cast<U>();
     m.normals = normals.template cast<U>();
     m.colors = colors.template cast<U>();
@@ -44,6 +49,11 @@ struct MeshT {
     return m;
   }
 };
+
+// One index for everything: vertices whose UVs differ between faces are duplicated. source_vertex[i]
+// is the original vertex of new vertex i, so gradients w.r.t. the split positions can be summed back.
+template <class T>
+MeshT<T> split_uv_seams(const MeshT<T>& mesh, std::vector<int32_t>* source_vertex = nullptr);
 
 using Mesh = MeshT<float>;
 using MeshD = MeshT<double>;
