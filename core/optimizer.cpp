@@ -1,0 +1,386 @@
+#include "core/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <istream>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+namespace invgfx {
+
+namespace {
+
+// Elements per block of the gradient-norm reduction; large enough to amortise the OpenMP dispatch,
+// small enough to balance two threads on a single big tensor.
+constexpr int64_t kBlock = int64_t{1} << 14;
+// Below this many elements in total, the norm is computed on one thread.
+constexpr int64_t kParallelMin = int64_t{1} << 16;
+
+constexpr char kMagic[8] = {'I', 'G', 'X', 'O', 'P', 'T', 'S', 'T'};
+constexpr uint32_t kVersion = 1;
+
+const char* nonfinite_word(double v) { return std::isnan(v) ? "nan" : "inf"; }
+
+template <class X>
+void put(std::ostream& os, const X& x) {
+  os.write(reinterpret_cast<const char*>(&x), sizeof(X));
+}
+void put_string(std::ostream& os, const std::string& s) {
+  put<uint64_t>(os, s.size());
+  os.write(s.data(), static_cast<std::streamsize>(s.size()));
+}
+template <class X>
+X get(std::istream& is, const char* what) {
+  X x{};
+  if (!is.read(reinterpret_cast<char*>(&x), sizeof(X)))
+    throw std::runtime_error(std::string("optimizer state: stream ended while reading ") + what);
+  return x;
+}
+std::string get_string(std::istream& is, const char* what) {
+  const uint64_t n = get<uint64_t>(is, what);
+  if (n > (uint64_t{1} << 20))
+    throw std::runtime_error(std::string("optimizer state: implausible length ") + std::to_string(n) +
+                             " of " + what + " (corrupt stream?)");
+  std::string s(static_cast<size_t>(n), '\0');
+  if (n && !is.read(s.data(), static_cast<std::streamsize>(n)))
+    throw std::runtime_error(std::string("optimizer state: stream ended while reading ") + what);
+  return s;
+}
+
+}  // namespace
+
+void GroupSettings::check(const std::string& group) const {
+  const std::string where = "GroupSettings for group '" + group + "': ";
+  if (!(lr_scale >= 0.0) || !std::isfinite(lr_scale))
+    throw std::invalid_argument(where + "lr_scale must be finite and >= 0, got " + std::to_string(lr_scale));
+  if (lr && (!(*lr >= 0.0) || !std::isfinite(*lr)))
+    throw std::invalid_argument(where + "lr must be finite and >= 0, got " + std::to_string(*lr));
+  if (weight_decay && (!(*weight_decay >= 0.0) || !std::isfinite(*weight_decay)))
+    throw std::invalid_argument(where + "weight_decay must be finite and >= 0, got " +
+                                std::to_string(*weight_decay));
+}
+
+template <class T>
+OptimizerT<T>::OptimizerT(std::vector<ParameterT<T>*> params, double lr) : params_(std::move(params)) {
+  set_lr(lr);
+  numel_.resize(params_.size());
+  frozen_.assign(params_.size(), 0);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    ParameterT<T>* p = params_[i];
+    if (!p) throw std::invalid_argument("Optimizer: parameter " + std::to_string(i) + " is null");
+    if (p->grad.numel() != p->value.numel()) p->zero_grad();
+    numel_[i] = p->value.numel();
+    for (int64_t s = 0; s < numel_[i]; s += kBlock) {
+      block_param_.push_back(static_cast<int>(i));
+      block_start_.push_back(s);
+    }
+  }
+  block_sum_.assign(block_param_.size(), 0.0);
+}
+
+template <class T>
+void OptimizerT<T>::set_lr(double lr) {
+  if (!(lr >= 0.0) || !std::isfinite(lr))
+    throw std::invalid_argument("Optimizer::set_lr: learning rate must be finite and >= 0, got " +
+                                std::to_string(lr));
+  lr_ = lr;
+}
+
+template <class T>
+void OptimizerT<T>::set_schedule(const LrSchedule& schedule) {
+  schedule.check();
+  schedule_ = schedule;
+}
+
+template <class T>
+const GroupSettings& OptimizerT<T>::settings_of(const std::string& group) const {
+  auto it = groups_.find(group);
+  return it == groups_.end() ? default_group_ : it->second;
+}
+
+template <class T>
+GroupSettings OptimizerT<T>::group(const std::string& group) const {
+  return settings_of(group);
+}
+
+template <class T>
+double OptimizerT<T>::group_lr(const std::string& group) const {
+  const GroupSettings& g = settings_of(group);
+  if (g.frozen) return 0.0;
+  return (g.lr ? *g.lr : lr_ * g.lr_scale) * schedule_.factor(step_count_);
+}
+
+template <class T>
+void OptimizerT<T>::set_group(const std::string& group, const GroupSettings& settings) {
+  settings.check(group);
+  groups_[group] = settings;
+  for (ParameterT<T>* p : params_)
+    if (p->group == group) p->requires_grad = !settings.frozen;
+}
+
+template <class T>
+void OptimizerT<T>::freeze(const std::string& group, bool frozen) {
+  GroupSettings s = settings_of(group);
+  s.frozen = frozen;
+  set_group(group, s);
+}
+
+template <class T>
+void OptimizerT<T>::set_max_grad_norm(double max_norm) {
+  if (!(max_norm >= 0.0) || !std::isfinite(max_norm))
+    throw std::invalid_argument("Optimizer::set_max_grad_norm: must be finite and >= 0, got " +
+                                std::to_string(max_norm));
+  max_grad_norm_ = max_norm;
+}
+
+template <class T>
+void OptimizerT<T>::set_weight_decay(double weight_decay) {
+  if (!(weight_decay >= 0.0) || !std::isfinite(weight_decay))
+    throw std::invalid_argument("Optimizer::set_weight_decay: must be finite and >= 0, got " +
+                                std::to_string(weight_decay));
+  weight_decay_ = weight_decay;
+}
+
+template <class T>
+void OptimizerT<T>::zero_grad() {
+  for (ParameterT<T>* p : params_) p->zero_grad();
+}
+
+template <class T>
+void OptimizerT<T>::find_bad_gradients(StepReport& report) const {
+  std::ostringstream msg;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (frozen_[i]) continue;
+    const T* g = params_[i]->grad.data();
+    for (int64_t j = 0; j < numel_[i]; ++j) {
+      if (std::isfinite(static_cast<double>(g[j]))) continue;
+      if (report.bad_count == 0) {
+        report.bad_parameter = params_[i]->name;
+        report.bad_index = j;
+        msg << "gradient of " << params_[i]->name << " is " << nonfinite_word(static_cast<double>(g[j]))
+            << " at element " << j;
+      } else {
+        msg << (report.bad_count == 1 ? "; also non-finite: " : ", ") << params_[i]->name;
+      }
+      ++report.bad_count;
+      break;
+    }
+  }
+  report.problem = msg.str() + "; step refused, parameters and optimizer state unchanged";
+}
+
+template <class T>
+StepReport OptimizerT<T>::step(double loss) {
+  if (!std::isfinite(loss)) {
+    StepReport r;
+    r.problem = std::string("loss is ") + nonfinite_word(loss) +
+                "; step refused, parameters and optimizer state unchanged";
+    r.step = step_count_;
+    return r;
+  }
+  return step();
+}
+
+template <class T>
+StepReport OptimizerT<T>::step() {
+  StepReport report;
+  int64_t total = 0;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const ParameterT<T>& p = *params_[i];
+    if (p.value.numel() != numel_[i] || p.grad.numel() != numel_[i])
+      throw std::logic_error("Optimizer::step: parameter " + p.name + " has " +
+                             std::to_string(p.value.numel()) + " values and " + std::to_string(p.grad.numel()) +
+                             " gradients, but had " + std::to_string(numel_[i]) +
+                             " when the optimizer was created");
+    frozen_[i] = settings_of(p.group).frozen ? 1 : 0;
+    total += numel_[i];
+  }
+
+  // Σ g² per fixed block, in double: a float gradient squared cannot overflow a double, and NaN or
+  // Inf anywhere makes its block's sum non-finite, which is how the guard finds it.
+  const int64_t nb = static_cast<int64_t>(block_param_.size());
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
+  for (int64_t b = 0; b < nb; ++b) {
+    const size_t i = static_cast<size_t>(block_param_[static_cast<size_t>(b)]);
+    double s = 0.0;
+    if (!frozen_[i]) {
+      const T* g = params_[i]->grad.data();
+      const int64_t j0 = block_start_[static_cast<size_t>(b)], j1 = std::min(j0 + kBlock, numel_[i]);
+      for (int64_t j = j0; j < j1; ++j) s += static_cast<double>(g[j]) * static_cast<double>(g[j]);
+    }
+    block_sum_[static_cast<size_t>(b)] = s;
+  }
+
+  double norm = 0.0;
+  bool bad = false;
+  for (size_t b = 0, i = 0; i < params_.size(); ++i) {
+    double s = 0.0;
+    for (; b < block_param_.size() && block_param_[b] == static_cast<int>(i); ++b) s += block_sum_[b];
+    if (frozen_[i]) continue;
+    double pn = std::sqrt(s);
+    if (!std::isfinite(s)) {
+      // Either a non-finite element, or (double only) finite elements above ~1e154 whose squares
+      // overflow: the latter is recomputed with scaling, the former refuses the step.
+      const T* g = params_[i]->grad.data();
+      double m = 0.0;
+      for (int64_t j = 0; j < numel_[i] && !bad; ++j) {
+        const double v = static_cast<double>(g[j]);
+        if (!std::isfinite(v)) bad = true;
+        m = std::max(m, std::abs(v));
+      }
+      if (bad) continue;
+      double ss = 0.0;
+      for (int64_t j = 0; j < numel_[i]; ++j) ss += (static_cast<double>(g[j]) / m) * (static_cast<double>(g[j]) / m);
+      pn = m * std::sqrt(ss);
+    }
+    norm = std::hypot(norm, pn);
+  }
+  report.step = step_count_;
+  if (bad) {
+    find_bad_gradients(report);
+    return report;
+  }
+
+  report.grad_norm = norm;
+  if (max_grad_norm_ > 0.0 && norm > max_grad_norm_) report.clip_scale = max_grad_norm_ / norm;
+  const double factor = schedule_.factor(step_count_);
+  report.lr = lr_ * factor;
+
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (frozen_[i] || numel_[i] == 0) continue;
+    ParameterT<T>& p = *params_[i];
+    const GroupSettings& g = settings_of(p.group);
+    const double lr = (g.lr ? *g.lr : lr_ * g.lr_scale) * factor;
+    const double wd = g.weight_decay ? *g.weight_decay : weight_decay_;
+    update(i, p, static_cast<T>(lr), static_cast<T>(wd), static_cast<T>(report.clip_scale));
+  }
+  ++step_count_;
+  report.applied = true;
+  report.step = step_count_;
+  return report;
+}
+
+template <class T>
+void OptimizerT<T>::visit_state(const OptimizerStateVisitor<T>& visit) {
+  if (visit.integer) visit.integer("step", step_count_);
+  visit_own_state(visit);
+}
+
+template <class T>
+void OptimizerT<T>::save_state(std::ostream& os) {
+  uint64_t count = 0;
+  visit_state({[&](const std::string&, TensorT<T>&) { ++count; }, [&](const std::string&, int64_t&) { ++count; }});
+  os.write(kMagic, sizeof(kMagic));
+  put<uint32_t>(os, kVersion);
+  put<uint32_t>(os, sizeof(T));
+  put_string(os, name());
+  put<uint64_t>(os, count);
+  visit_state({[&](const std::string& n, TensorT<T>& t) {
+                 put<uint8_t>(os, 0);
+                 put_string(os, n);
+                 put<uint32_t>(os, static_cast<uint32_t>(t.rank()));
+                 for (int d = 0; d < t.rank(); ++d) put<int64_t>(os, t.dim(d));
+                 os.write(reinterpret_cast<const char*>(t.data()),
+                          static_cast<std::streamsize>(static_cast<size_t>(t.numel()) * sizeof(T)));
+               },
+               [&](const std::string& n, int64_t& v) {
+                 put<uint8_t>(os, 1);
+                 put_string(os, n);
+                 put<int64_t>(os, v);
+               }});
+  if (!os) throw std::runtime_error("optimizer state: write failed");
+}
+
+template <class T>
+void OptimizerT<T>::load_state(std::istream& is) {
+  char magic[sizeof(kMagic)];
+  if (!is.read(magic, sizeof(magic)) || std::memcmp(magic, kMagic, sizeof(kMagic)) != 0)
+    throw std::runtime_error("optimizer state: not an invgfx optimizer state (bad magic)");
+  const uint32_t version = get<uint32_t>(is, "version");
+  if (version != kVersion)
+    throw std::runtime_error("optimizer state: version " + std::to_string(version) + ", this build reads " +
+                             std::to_string(kVersion));
+  const uint32_t scalar = get<uint32_t>(is, "scalar size");
+  if (scalar != sizeof(T))
+    throw std::runtime_error("optimizer state: saved with " + std::to_string(scalar) + "-byte scalars, loading into " +
+                             std::to_string(sizeof(T)) + "-byte ones");
+  const std::string tag = get_string(is, "optimizer name");
+  if (tag != name())
+    throw std::runtime_error("optimizer state: saved by '" + tag + "', loading into '" + name() + "'");
+  const uint64_t count = get<uint64_t>(is, "entry count");
+
+  struct Entry {
+    uint8_t kind;
+    std::string name;
+    std::vector<int64_t> dims;
+    TensorT<T> t;
+    int64_t v = 0;
+  };
+  std::vector<Entry> entries;
+  for (uint64_t k = 0; k < count; ++k) {
+    Entry e;
+    e.kind = get<uint8_t>(is, "entry kind");
+    e.name = get_string(is, "entry name");
+    if (e.kind == 0) {
+      const uint32_t rank = get<uint32_t>(is, "tensor rank");
+      if (rank > static_cast<uint32_t>(Shape::kMaxRank))
+        throw std::runtime_error("optimizer state: entry '" + e.name + "' has rank " + std::to_string(rank));
+      for (uint32_t d = 0; d < rank; ++d) e.dims.push_back(get<int64_t>(is, "tensor dims"));
+      e.t.resize(Shape(e.dims));
+      if (e.t.numel() &&
+          !is.read(reinterpret_cast<char*>(e.t.data()), static_cast<std::streamsize>(static_cast<size_t>(e.t.numel()) * sizeof(T))))
+        throw std::runtime_error("optimizer state: stream ended inside tensor '" + e.name + "'");
+    } else if (e.kind == 1) {
+      e.v = get<int64_t>(is, "integer value");
+    } else {
+      throw std::runtime_error("optimizer state: unknown entry kind " + std::to_string(e.kind));
+    }
+    entries.push_back(std::move(e));
+  }
+
+  // Verify everything first, so a bad stream leaves the optimizer as it was.
+  size_t k = 0;
+  auto expect = [&](const std::string& n, uint8_t kind) -> Entry& {
+    if (k >= entries.size())
+      throw std::runtime_error("optimizer state: stream has " + std::to_string(entries.size()) +
+                               " entries, but this optimizer needs '" + n + "' and more");
+    Entry& e = entries[k++];
+    if (e.name != n || e.kind != kind)
+      throw std::runtime_error("optimizer state: entry " + std::to_string(k - 1) + " is '" + e.name +
+                               "' in the stream but '" + n + "' in this optimizer (parameters differ?)");
+    return e;
+  };
+  visit_state({[&](const std::string& n, TensorT<T>& t) {
+                 Entry& e = expect(n, 0);
+                 if (e.t.shape() != t.shape())
+                   throw std::runtime_error("optimizer state: '" + n + "' has shape " + e.t.shape().str() +
+                                            " in the stream but " + t.shape().str() + " here");
+               },
+               [&](const std::string& n, int64_t&) { expect(n, 1); }});
+  if (k != entries.size())
+    throw std::runtime_error("optimizer state: stream has " + std::to_string(entries.size()) +
+                             " entries, this optimizer only " + std::to_string(k));
+  k = 0;
+  visit_state({[&](const std::string&, TensorT<T>& t) { std::copy(entries[k].t.begin(), entries[k].t.end(), t.begin()); ++k; },
+               [&](const std::string&, int64_t& v) { v = entries[k++].v; }});
+}
+
+template <class T>
+std::string OptimizerT<T>::save_state() {
+  std::ostringstream os(std::ios::binary);
+  save_state(os);
+  return os.str();
+}
+
+template <class T>
+void OptimizerT<T>::load_state(const std::string& bytes) {
+  std::istringstream is(bytes, std::ios::binary);
+  load_state(is);
+}
+
+template class OptimizerT<float>;
+template class OptimizerT<double>;
+
+}  // namespace invgfx
