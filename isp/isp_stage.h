@@ -1,0 +1,175 @@
+#pragma once
+// The ISP stage interface: a one-in/one-out node with a name (the string used in JSON, logs and the GUI),
+// its parameter struct to/from JSON, an exact identity setting and an enable flag.
+//
+// A disabled stage is an exact pass-through (forward copies, backward adds dL/dy into dL/dx), so the
+// pipeline, the GUI toggles and tests can switch any stage off without rebuilding anything.
+//
+// Images are planar C×H×W or N×C×H×W (see as4d); a Bayer mosaic has C = 1. Stages that work on a
+// mosaic read the colour of a pixel from the CFA pattern set with set_cfa; given a 3-channel image the
+// same stages apply per channel instead, which is what unprocessing and RGB-only inputs need.
+#include "core/node.h"
+#include "core/tensor.h"
+#include "isp/cfa.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace invgfx {
+
+template <class T>
+class IspStageT : public UnaryNodeT<T> {
+ public:
+  using UnaryNodeT<T>::forward;
+  using UnaryNodeT<T>::backward;
+
+  // Current parameter values (the stage's parameter struct) as JSON, and back. params_from_json
+  // accepts a subset of the fields; unknown fields, wrong types or sizes throw std::invalid_argument
+  // naming the stage and the field.
+  virtual nlohmann::json params_to_json() const = 0;
+  virtual void params_from_json(const nlohmann::json& j) = 0;
+  // Sets the parameters so that forward(x) == x exactly. Stages with no such setting (demosaic, sRGB)
+  // disable themselves instead; a mosaic → RGB stage keeps its shape change (see demosaic.h).
+  virtual void set_identity() = 0;
+  // The CFA layout of a mosaic input; stages that do not look at the mosaic ignore it.
+  virtual void set_cfa(CfaPattern p) { cfa_ = p; }
+  CfaPattern cfa() const { return cfa_; }
+
+  // Unprocessing (Brooks et al. 2019): stages with an inverse map an output back to an input.
+  virtual bool has_inverse() const { return false; }
+  virtual void inverse(const TensorT<T>& /*y*/, TensorT<T>& /*x*/) const {
+    throw std::logic_error("isp stage '" + this->name() + "' has no inverse");
+  }
+
+  bool enabled() const { return enabled_; }
+  void set_enabled(bool e) { enabled_ = e; }
+
+  // Marks every parameter of the stage learnable or frozen (ParameterT::requires_grad), or one by name.
+  void set_learnable(bool on) {
+    this->visit_parameters([&](ParameterT<T>& p) { p.requires_grad = on; });
+  }
+  void set_learnable(const std::string& param, bool on) {
+    bool found = false;
+    this->visit_parameters([&](ParameterT<T>& p) {
+      if (p.name == param) { p.requires_grad = on; found = true; }
+    });
+    if (!found)
+      throw std::invalid_argument("isp stage '" + this->name() + "': no parameter named '" + param + "'");
+  }
+
+  void forward(const TensorT<T>& x, TensorT<T>& y) final {
+    if (!enabled_) { y.copy_from(x); return; }
+    forward_enabled(x, y);
+  }
+  void backward(const TensorT<T>& x, const TensorT<T>& y, const TensorT<T>& dL_dy,
+                TensorT<T>* dL_dx) final {
+    if (!enabled_) {
+      if (dL_dx)
+        for (int64_t i = 0; i < dL_dy.numel(); ++i) (*dL_dx)[i] += dL_dy[i];
+      return;
+    }
+    backward_enabled(x, y, dL_dy, dL_dx);
+  }
+
+ protected:
+  virtual void forward_enabled(const TensorT<T>& x, TensorT<T>& y) = 0;
+  virtual void backward_enabled(const TensorT<T>& x, const TensorT<T>& y, const TensorT<T>& dL_dy,
+                                TensorT<T>* dL_dx) = 0;
+
+  CfaPattern cfa_ = CfaPattern::RGGB;
+  bool enabled_ = true;
+};
+
+using IspStage = IspStageT<float>;
+using IspStageD = IspStageT<double>;
+
+namespace isp_detail {
+
+// Checks that x is C×H×W or N×C×H×W with C in the allowed set; returns its N×C×H×W reading.
+inline Dims4 image_dims(const Shape& s, const std::string& stage, bool allow_mosaic, bool allow_rgb) {
+  if (s.rank() < 3 || s.rank() > 4)
+    throw std::invalid_argument("isp stage '" + stage + "': input must be C×H×W or N×C×H×W, got " + s.str());
+  Dims4 d = as4d(s);
+  const bool ok = (allow_mosaic && d.c == 1) || (allow_rgb && d.c == 3);
+  if (!ok)
+    throw std::invalid_argument("isp stage '" + stage + "': input has " + std::to_string(d.c) +
+                                " channels, expected " +
+                                (allow_mosaic && allow_rgb ? "1 (Bayer mosaic) or 3 (RGB)"
+                                 : allow_mosaic            ? "1 (Bayer mosaic)"
+                                                           : "3 (RGB)") + "; shape " + s.str());
+  if (d.h < 1 || d.w < 1) throw std::invalid_argument("isp stage '" + stage + "': empty image " + s.str());
+  return d;
+}
+
+// Throws unless every key of j is one of `allowed` (catches typos in preset files).
+inline void check_keys(const nlohmann::json& j, const std::string& stage, std::initializer_list<const char*> allowed) {
+  if (!j.is_object())
+    throw std::invalid_argument("isp stage '" + stage + "': params must be a JSON object, got " + j.dump());
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || it.key() == a;
+    if (!ok) {
+      std::string list;
+      for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+      throw std::invalid_argument("isp stage '" + stage + "': unknown parameter '" + it.key() +
+                                  "' (known: " + list + ")");
+    }
+  }
+}
+
+inline double read_number(const nlohmann::json& j, const std::string& stage, const char* key, double lo, double hi) {
+  const auto& v = j.at(key);
+  if (!v.is_number())
+    throw std::invalid_argument("isp stage '" + stage + "': parameter '" + key + "' must be a number, got " + v.dump());
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi)
+    throw std::invalid_argument("isp stage '" + stage + "': parameter '" + key + "' = " + v.dump() +
+                                " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return x;
+}
+
+inline bool read_bool(const nlohmann::json& j, const std::string& stage, const char* key) {
+  const auto& v = j.at(key);
+  if (!v.is_boolean())
+    throw std::invalid_argument("isp stage '" + stage + "': parameter '" + key + "' must be true/false, got " + v.dump());
+  return v.get<bool>();
+}
+
+inline std::string read_string(const nlohmann::json& j, const std::string& stage, const char* key) {
+  const auto& v = j.at(key);
+  if (!v.is_string())
+    throw std::invalid_argument("isp stage '" + stage + "': parameter '" + key + "' must be a string, got " + v.dump());
+  return v.get<std::string>();
+}
+
+// A flat array of numbers (nested arrays are flattened row-major); n_expected = 0 accepts any length ≥ 1.
+inline std::vector<double> read_numbers(const nlohmann::json& j, const std::string& stage, const char* key,
+                                        size_t n_expected) {
+  std::vector<double> out;
+  auto flatten = [&](const nlohmann::json& v, auto&& self) -> void {
+    if (v.is_array()) {
+      for (const auto& e : v) self(e, self);
+    } else if (v.is_number() && std::isfinite(v.get<double>())) {
+      out.push_back(v.get<double>());
+    } else {
+      throw std::invalid_argument("isp stage '" + stage + "': parameter '" + key +
+                                  "' must hold finite numbers, found " + v.dump());
+    }
+  };
+  const auto& v = j.at(key);
+  if (!v.is_array())
+    throw std::invalid_argument("isp stage '" + stage + "': parameter '" + key + "' must be an array, got " + v.dump());
+  flatten(v, flatten);
+  if ((n_expected && out.size() != n_expected) || out.empty())
+    throw std::invalid_argument("isp stage '" + stage + "': parameter '" + key + "' must have " +
+                                std::to_string(n_expected) + " numbers, got " + std::to_string(out.size()));
+  return out;
+}
+
+}  // namespace isp_detail
+}  // namespace invgfx
