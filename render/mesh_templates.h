@@ -13,7 +13,8 @@ namespace invgfx {
 //   u = 0.5 + atan2(x, z) / 2π  (the +z side, facing a default camera, is the middle of the texture)
 //   v = 0.5 + asin(y / r) / π   (v = 1 at the north pole, OBJ/OpenGL "v up")
 // Triangles that straddle the seam behind the sphere (x = 0, z < 0) get their small-u corners moved
-// to u + 1, so u runs over [0, 1 + one triangle width): sample it with WrapMode::kRepeat along u.
+// to u + 1, so u runs over [0, 1.2] (the five triangles round a pole each span a fifth of a turn):
+// sample it with WrapMode::kRepeat along u.
 // Each triangle at a pole gets its own pole UV, at the mean u of its other two corners.
 template <class T = float>
 MeshT<T> make_icosphere(int level, T radius = T(1));
