@@ -1,0 +1,292 @@
+#include "isp/dng_writer.h"
+
+#include <Eigen/LU>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <vector>
+
+namespace invgfx {
+namespace {
+
+// TIFF 6.0 field types.
+enum : uint16_t { kByte = 1, kAscii = 2, kShort = 3, kLong = 4, kRational = 5, kSRational = 10 };
+
+// One IFD entry with its value already serialised little-endian; values longer than 4 bytes go to
+// the data area after the IFD and the entry holds their offset.
+struct Entry {
+  uint16_t tag;
+  uint16_t type;
+  uint32_t count;
+  std::vector<uint8_t> bytes;
+};
+
+void put16(std::vector<uint8_t>& b, uint16_t v) {
+  b.push_back(static_cast<uint8_t>(v & 0xff));
+  b.push_back(static_cast<uint8_t>(v >> 8));
+}
+void put32(std::vector<uint8_t>& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>((v >> (8 * i)) & 0xff));
+}
+
+Entry shorts(uint16_t tag, std::initializer_list<uint16_t> v) {
+  Entry e{tag, kShort, static_cast<uint32_t>(v.size()), {}};
+  for (uint16_t x : v) put16(e.bytes, x);
+  return e;
+}
+Entry longs(uint16_t tag, std::initializer_list<uint32_t> v) {
+  Entry e{tag, kLong, static_cast<uint32_t>(v.size()), {}};
+  for (uint32_t x : v) put32(e.bytes, x);
+  return e;
+}
+Entry bytes(uint16_t tag, std::initializer_list<uint8_t> v) {
+  return Entry{tag, kByte, static_cast<uint32_t>(v.size()), std::vector<uint8_t>(v)};
+}
+Entry ascii(uint16_t tag, const std::string& s) {
+  Entry e{tag, kAscii, static_cast<uint32_t>(s.size() + 1), std::vector<uint8_t>(s.begin(), s.end())};
+  e.bytes.push_back(0);
+  return e;
+}
+
+// Unsigned rational with the largest power-of-ten denominator (≤ 10⁶) that keeps the numerator in
+// 32 bits; integers are written as n/1 so that integer readers (LibRaw's black level) see them exactly.
+void put_rational(std::vector<uint8_t>& b, double v) {
+  uint32_t den = 1;
+  if (v != std::floor(v)) {
+    den = 1000000;
+    while (den > 1 && v * den > 4.0e9) den /= 10;
+  }
+  put32(b, static_cast<uint32_t>(std::llround(v * den)));
+  put32(b, den);
+}
+void put_srational(std::vector<uint8_t>& b, double v) {
+  int32_t den = 1;
+  if (v != std::floor(v)) {
+    den = 1000000;
+    while (den > 1 && std::fabs(v) * den > 2.0e9) den /= 10;
+  }
+  put32(b, static_cast<uint32_t>(static_cast<int32_t>(std::llround(v * den))));
+  put32(b, static_cast<uint32_t>(den));
+}
+
+std::string ascii_only(const std::string& s, const char* what) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 128 || c == 0)
+      throw std::invalid_argument(std::string("write_dng: ") + what + " must be printable ASCII");
+  return s;
+}
+
+void check_metadata(const DngMetadata& m, int n_black) {
+  if (!(m.white_level > 0.0 && m.white_level <= 65535.0) || m.white_level != std::floor(m.white_level))
+    throw std::invalid_argument("write_dng: white_level must be an integer in (0, 65535], got " +
+                                std::to_string(m.white_level));
+  for (int i = 0; i < n_black; ++i) {
+    const double b = m.black_level[static_cast<size_t>(i)];
+    if (!(b >= 0.0 && b < m.white_level))
+      throw std::invalid_argument("write_dng: black_level[" + std::to_string(i) + "] = " +
+                                  std::to_string(b) + " must be in [0, white_level)");
+  }
+  for (int i = 0; i < 3; ++i) {
+    const double n = m.as_shot_neutral[static_cast<size_t>(i)];
+    if (!(n > 0.0 && n < 1.0e3))
+      throw std::invalid_argument("write_dng: as_shot_neutral[" + std::to_string(i) + "] = " +
+                                  std::to_string(n) + " must be in (0, 1000)");
+  }
+  if (!m.color_matrix.allFinite() || std::fabs(m.color_matrix.determinant()) < 1e-12)
+    throw std::invalid_argument("write_dng: color_matrix must be finite and invertible");
+  if (m.color_matrix.cwiseAbs().maxCoeff() > 1000.0)
+    throw std::invalid_argument("write_dng: color_matrix entries must be within ±1000");
+  if (m.orientation < 1 || m.orientation > 8)
+    throw std::invalid_argument("write_dng: orientation must be 1..8, got " + std::to_string(m.orientation));
+  if (m.calibration_illuminant < 0 || m.calibration_illuminant > 255)
+    throw std::invalid_argument("write_dng: calibration_illuminant must be 0..255");
+  if (m.unique_camera_model.empty())
+    throw std::invalid_argument("write_dng: unique_camera_model must not be empty");
+}
+
+// Serialises the image and metadata into a complete TIFF file in memory.
+std::vector<uint8_t> encode(const Tensor& img, int channels, int64_t h, int64_t w, const DngMetadata& m) {
+  const bool cfa = channels == 1;
+  const uint32_t strip_bytes = static_cast<uint32_t>(h * w * channels * 2);
+
+  std::vector<Entry> entries;
+  entries.push_back(longs(254, {0}));  // NewSubFileType: main image
+  entries.push_back(longs(256, {static_cast<uint32_t>(w)}));
+  entries.push_back(longs(257, {static_cast<uint32_t>(h)}));
+  if (cfa) entries.push_back(shorts(258, {16}));
+  else entries.push_back(shorts(258, {16, 16, 16}));
+  entries.push_back(shorts(259, {1}));                               // uncompressed
+  entries.push_back(shorts(262, {static_cast<uint16_t>(cfa ? 32803 : 34892)}));  // CFA / LinearRaw
+  entries.push_back(ascii(271, ascii_only(m.make, "make")));
+  entries.push_back(ascii(272, ascii_only(m.model, "model")));
+  entries.push_back(longs(273, {0}));  // StripOffsets, patched once the layout is known
+  entries.push_back(shorts(274, {static_cast<uint16_t>(m.orientation)}));
+  entries.push_back(shorts(277, {static_cast<uint16_t>(channels)}));
+  entries.push_back(longs(278, {static_cast<uint32_t>(h)}));  // one strip
+  entries.push_back(longs(279, {strip_bytes}));
+  entries.push_back(shorts(284, {1}));  // chunky
+  if (cfa) {
+    entries.push_back(shorts(33421, {2, 2}));
+    const auto t = cfa_tile(m.cfa);
+    entries.push_back(bytes(33422, {static_cast<uint8_t>(t[0]), static_cast<uint8_t>(t[1]),
+                                    static_cast<uint8_t>(t[2]), static_cast<uint8_t>(t[3])}));
+  }
+  entries.push_back(bytes(50706, {1, 4, 0, 0}));  // DNGVersion 1.4
+  entries.push_back(bytes(50707, {1, 1, 0, 0}));  // DNGBackwardVersion 1.1
+  entries.push_back(ascii(50708, ascii_only(m.unique_camera_model, "unique_camera_model")));
+  if (cfa) {
+    entries.push_back(bytes(50710, {0, 1, 2}));  // CFAPlaneColor: R, G, B
+    entries.push_back(shorts(50711, {1}));       // CFALayout: rectangular
+  }
+  // BlackLevel: 2×2 repeat for a mosaic (per tile position), 1×1 per sample for LinearRaw.
+  {
+    if (cfa) entries.push_back(shorts(50713, {2, 2}));
+    else entries.push_back(shorts(50713, {1, 1}));
+    Entry e{50714, kRational, static_cast<uint32_t>(cfa ? 4 : 3), {}};
+    for (int i = 0; i < (cfa ? 4 : 3); ++i) put_rational(e.bytes, m.black_level[static_cast<size_t>(i)]);
+    entries.push_back(std::move(e));
+  }
+  if (cfa) entries.push_back(longs(50717, {static_cast<uint32_t>(m.white_level)}));
+  else {
+    const auto wl = static_cast<uint32_t>(m.white_level);
+    entries.push_back(longs(50717, {wl, wl, wl}));
+  }
+  {
+    Entry e{50721, kSRational, 9, {}};
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c) put_srational(e.bytes, m.color_matrix(r, c));
+    entries.push_back(std::move(e));
+  }
+  {
+    Entry e{50728, kRational, 3, {}};
+    for (double v : m.as_shot_neutral) put_rational(e.bytes, v);
+    entries.push_back(std::move(e));
+  }
+  entries.push_back(shorts(50778, {static_cast<uint16_t>(m.calibration_illuminant)}));
+
+  // Layout: header (8) | IFD | out-of-line values (word aligned) | image strip.
+  const uint32_t ifd_offset = 8;
+  const uint32_t ifd_bytes = 2 + 12 * static_cast<uint32_t>(entries.size()) + 4;
+  uint32_t cursor = ifd_offset + ifd_bytes;
+  std::vector<uint32_t> value_offset(entries.size(), 0);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].bytes.size() > 4) {
+      value_offset[i] = cursor;
+      cursor += static_cast<uint32_t>((entries[i].bytes.size() + 1) & ~size_t(1));
+    }
+  }
+  const uint32_t strip_offset = (cursor + 15u) & ~15u;
+  for (auto& e : entries)
+    if (e.tag == 273) {
+      e.bytes.clear();
+      put32(e.bytes, strip_offset);
+    }
+
+  std::vector<uint8_t> out;
+  out.reserve(strip_offset + strip_bytes);
+  out.push_back('I');
+  out.push_back('I');
+  put16(out, 42);
+  put32(out, ifd_offset);
+  put16(out, static_cast<uint16_t>(entries.size()));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    put16(out, e.tag);
+    put16(out, e.type);
+    put32(out, e.count);
+    if (e.bytes.size() > 4) {
+      put32(out, value_offset[i]);
+    } else {
+      std::vector<uint8_t> v = e.bytes;
+      v.resize(4, 0);
+      out.insert(out.end(), v.begin(), v.end());
+    }
+  }
+  put32(out, 0);  // no next IFD
+  for (size_t i = 0; i < entries.size(); ++i)
+    if (entries[i].bytes.size() > 4) {
+      out.insert(out.end(), entries[i].bytes.begin(), entries[i].bytes.end());
+      if (entries[i].bytes.size() & 1) out.push_back(0);
+    }
+  out.resize(strip_offset, 0);
+
+  // Pixels: planar C×H×W tensor → chunky rows of uint16, rounded and clamped.
+  const int64_t plane = h * w;
+  const float* p = img.data();
+  out.resize(static_cast<size_t>(strip_offset) + strip_bytes);
+  uint8_t* dst = out.data() + strip_offset;
+  for (int64_t i = 0; i < plane; ++i)
+    for (int c = 0; c < channels; ++c) {
+      const float v = p[c * plane + i];
+      const long q = std::lround(std::clamp(v, 0.0f, 65535.0f));
+      *dst++ = static_cast<uint8_t>(q & 0xff);
+      *dst++ = static_cast<uint8_t>((q >> 8) & 0xff);
+    }
+  return out;
+}
+
+// Writes `data` to a temporary sibling of `path` and renames it into place.
+void write_atomically(const std::string& path, const std::vector<uint8_t>& data) {
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp =
+      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f)
+    throw std::runtime_error("write_dng: cannot write '" + path + "': " + std::strerror(errno));
+  const size_t n = std::fwrite(data.data(), 1, data.size(), f);
+  const bool flushed = std::fflush(f) == 0;
+  const int err = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (n != data.size() || !flushed || !closed) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("write_dng: failed writing '" + path + "': " + std::strerror(err));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int rerr = errno;
+    std::remove(tmp.c_str());
+    throw std::runtime_error("write_dng: cannot replace '" + path + "': " + std::strerror(rerr));
+  }
+}
+
+void write_any(const std::string& path, const Tensor& img, int channels, const DngMetadata& meta) {
+  const Shape& s = img.shape();
+  int64_t h = 0, w = 0;
+  if (channels == 1 && s.rank() == 2) {
+    h = s[0];
+    w = s[1];
+  } else if (s.rank() == 3 && s[0] == channels) {
+    h = s[1];
+    w = s[2];
+  } else {
+    throw std::invalid_argument(std::string("write_dng: image for '") + path + "' must be " +
+                                (channels == 1 ? "1×H×W or H×W" : "3×H×W") + ", got " + s.str());
+  }
+  if (h < 2 || w < 2 || h > 65535 || w > 65535 || h * w * channels * 2 > 0xF0000000LL)
+    throw std::invalid_argument("write_dng: image size " + s.str() + " for '" + path +
+                                "' is out of range (2..65535 per side, < 4 GB)");
+  for (float v : img)
+    if (!std::isfinite(v))
+      throw std::invalid_argument("write_dng: image for '" + path + "' holds a non-finite value");
+  check_metadata(meta, channels == 1 ? 4 : 3);
+  write_atomically(path, encode(img, channels, h, w, meta));
+}
+
+}  // namespace
+
+void write_dng(const std::string& path, const Tensor& mosaic, const DngMetadata& meta) {
+  write_any(path, mosaic, 1, meta);
+}
+
+void write_linear_dng(const std::string& path, const Tensor& rgb, const DngMetadata& meta) {
+  write_any(path, rgb, 3, meta);
+}
+
+}  // namespace invgfx
