@@ -1,0 +1,77 @@
+// Analytic antialiasing of silhouette edges, the visibility-gradient pass of nvdiffrast (Laine et al.
+// 2020, "Modular Primitives for High-Performance Differentiable Rendering", §3.4), implemented from the
+// paper.
+//
+// For each horizontally or vertically neighbouring pixel pair showing different faces, the face T that
+// is nearer (or the only one) is examined: if one of T's edges crosses the segment between the two
+// pixel centres, at t ∈ [0, 1] measured from T's pixel, and that edge is a silhouette (no neighbour
+// face, or the neighbour folds to the same side of the edge on screen — a test on the sign of
+// det[P_a; P_b; P_opposite] in homogeneous (x, y, w), so no division), the pair is blended as if each
+// pixel were a box filter cut by the edge: with α = ½ − t,
+//     α > 0:  C_T ← C_T + α (C_other − C_T)      (the edge lies inside T's pixel)
+//     α ≤ 0:  C_other ← C_other − α (C_T − C_other)  (the edge lies inside the other pixel).
+// Horizontal pairs take only edges steeper than 45°, vertical pairs the others, so each edge is
+// counted once. This works against the background and against other surfaces alike. All blends read
+// the input colours, so the pass is linear in the colours for fixed α.
+//
+// Gradients reach both colours and, through t = crossing(X_a, Y_a, X_b, Y_b) in pixel units and the
+// projection X = (x/w + 1)·W/2 − ½, Y = (1 − y/w)·H/2 − ½, the clip positions of the edge's two
+// vertices. Edges with an endpoint outside the near or far plane are not blended (their projection is
+// not the visible edge).
+//
+// Topology: face ids index `faces`; the silhouette test needs faces that share an edge to share vertex
+// indices. Meshes with per-vertex UVs duplicate seam vertices: pass weld_faces_by_position(...) of them
+// (render/raster_topology.h), or every seam edge becomes a silhouette.
+//
+// Determinism: forward and colour backward are per-pixel gathers over the (at most four) pairs
+// touching a pixel; position gradients are computed per pair in parallel and summed into vertices in
+// pair order (row-major) on one thread — the pairs are only the silhouette pixels, a small set.
+#pragma once
+
+#include "core/tensor.h"
+#include "render/raster_topology.h"
+#include "render/rasterize.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace invgfx {
+
+template <class T>
+class AntialiaserT {
+ public:
+  // color: C×H×W (as from InterpolatorT), clip_pos: V×4 as rasterized, faces as rasterized (welded).
+  // out: C×H×W.
+  void forward(const TensorT<T>& color, const TensorT<T>& clip_pos, const std::vector<int32_t>& faces,
+               const RasterOutputT<T>& r, TensorT<T>& out);
+
+  // Adds into *dL_dcolor (C×H×W) and *dL_dpos (V×4) when not null; each is resized and zeroed first
+  // if its shape differs. Must follow the forward with the same inputs.
+  void backward(const TensorT<T>& color, const TensorT<T>& clip_pos, const std::vector<int32_t>& faces,
+                const RasterOutputT<T>& r, const TensorT<T>& dL_dout, TensorT<T>* dL_dcolor, TensorT<T>* dL_dpos);
+
+  // Number of blended pixel pairs in the last forward (for tests and statistics).
+  int64_t num_pairs() const;
+
+ private:
+  struct Pair {
+    int32_t t_pixel, o_pixel;  // pixel of the nearer face T and the other pixel
+    int32_t va, vb;            // the silhouette edge's vertices
+    T alpha;                   // ½ − t
+    T s;                       // crossing parameter along the edge, a → b
+    bool horizontal;
+  };
+  bool find_pair(const T* pos, const std::vector<int32_t>& faces, const RasterOutputT<T>& r, int32_t p,
+                 int32_t q, bool horizontal, Pair& out) const;
+
+  std::vector<Pair> pairs_;          // row y holds its pairs in slots [2·W·y, 2·W·y + row_count_[y])
+  std::vector<int32_t> row_count_;
+  std::vector<int32_t> pair_at_;     // 2 per pixel: slot of its (right, down) pair, −1 for none
+  std::vector<T> pair_grad_;         // 6 per slot: dL/d(x, y, w) of va, then vb
+  RasterTopology topology_;
+};
+
+using Antialiaser = AntialiaserT<float>;
+using AntialiaserD = AntialiaserT<double>;
+
+}  // namespace invgfx
