@@ -1,16 +1,11 @@
 #include "isp/dng_writer.h"
 
-#include <Eigen/LU>
-#include <unistd.h>
+#include "isp/atomic_file.h"
 
+#include <Eigen/LU>
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -233,29 +228,6 @@ std::vector<uint8_t> encode(const Tensor& img, int channels, int64_t h, int64_t 
   return out;
 }
 
-// Writes `data` to a temporary sibling of `path` and renames it into place.
-void write_atomically(const std::string& path, const std::vector<uint8_t>& data) {
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp =
-      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f)
-    throw std::runtime_error("write_dng: cannot write '" + path + "': " + std::strerror(errno));
-  const size_t n = std::fwrite(data.data(), 1, data.size(), f);
-  const bool flushed = std::fflush(f) == 0;
-  const int err = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (n != data.size() || !flushed || !closed) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("write_dng: failed writing '" + path + "': " + std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rerr = errno;
-    std::remove(tmp.c_str());
-    throw std::runtime_error("write_dng: cannot replace '" + path + "': " + std::strerror(rerr));
-  }
-}
-
 void write_any(const std::string& path, const Tensor& img, int channels, const DngMetadata& meta) {
   const Shape& s = img.shape();
   int64_t h = 0, w = 0;
@@ -276,7 +248,8 @@ void write_any(const std::string& path, const Tensor& img, int channels, const D
     if (!std::isfinite(v))
       throw std::invalid_argument("write_dng: image for '" + path + "' holds a non-finite value");
   check_metadata(meta, channels == 1 ? 4 : 3);
-  write_atomically(path, encode(img, channels, h, w, meta));
+  const std::vector<uint8_t> file = encode(img, channels, h, w, meta);
+  write_file_atomically(path, file.data(), file.size(), "write_dng");
 }
 
 }  // namespace
