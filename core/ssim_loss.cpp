@@ -1,0 +1,276 @@
+#include "core/ssim_loss.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace invgfx {
+
+namespace {
+
+constexpr int64_t kParallelMin = int64_t{1} << 12;  // elements; below this one thread is faster
+
+// Vertical pass of the separable window over k maps of `planes` planes of H×W:
+// dst(p, h, x) = row_scale[h] · Σ_{|i−h| ≤ r, 0 ≤ i < H} g[|i − h|] src(p, i, x) (row_scale may be null).
+template <class T>
+void vertical_pass(const T* const* src, T* const* dst, int k, int64_t planes, int64_t H, int64_t W,
+                   const T* taps, int r, const T* row_scale) {
+  const int64_t rows = planes * H;
+#pragma omp parallel for schedule(static) if (rows * W >= kParallelMin)
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t p = row / H, h = row % H;
+    const int64_t lo = std::max<int64_t>(0, h - r), hi = std::min<int64_t>(H - 1, h + r);
+    for (int q = 0; q < k; ++q) {
+      T* out = dst[q] + row * W;
+      std::fill(out, out + W, T(0));
+      for (int64_t i = lo; i <= hi; ++i) {
+        const T g = taps[std::abs(i - h)];
+        const T* in = src[q] + (p * H + i) * W;
+#pragma omp simd
+        for (int64_t x = 0; x < W; ++x) out[x] += g * in[x];
+      }
+      if (row_scale) {
+        const T s = row_scale[h];
+        for (int64_t x = 0; x < W; ++x) out[x] *= s;
+      }
+    }
+  }
+}
+
+// Horizontal pass without normalisation, over k maps of `rows` rows of W.
+template <class T>
+void horizontal_pass(const T* const* src, T* const* dst, int k, int64_t rows, int64_t W, const T* taps, int r) {
+#pragma omp parallel for schedule(static) if (rows * W >= kParallelMin)
+  for (int64_t row = 0; row < rows; ++row) {
+    for (int q = 0; q < k; ++q) {
+      const T* in = src[q] + row * W;
+      T* out = dst[q] + row * W;
+      for (int64_t x = 0; x < W; ++x) {
+        const int64_t lo = std::max<int64_t>(0, x - r), hi = std::min<int64_t>(W - 1, x + r);
+        T s = T(0);
+        for (int64_t j = lo; j <= hi; ++j) s += taps[std::abs(j - x)] * in[j];
+        out[x] = s;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void SsimSettings::check() const {
+  auto fail = [](const std::string& what, double v) {
+    throw std::invalid_argument("SsimSettings: " + what + ", got " + std::to_string(v));
+  };
+  if (radius < 1) fail("radius must be >= 1", radius);
+  if (!(sigma > 0.0) || !std::isfinite(sigma)) fail("sigma must be finite and > 0", sigma);
+  if (!(k1 > 0.0) || !std::isfinite(k1)) fail("k1 must be finite and > 0", k1);
+  if (!(k2 > 0.0) || !std::isfinite(k2)) fail("k2 must be finite and > 0", k2);
+  if (!(data_range > 0.0) || !std::isfinite(data_range)) fail("data_range must be finite and > 0", data_range);
+}
+
+template <class T>
+SsimLossT<T>::SsimLossT(const SsimSettings& settings) : settings_(settings) {
+  settings_.check();
+  c1_ = static_cast<T>((settings_.k1 * settings_.data_range) * (settings_.k1 * settings_.data_range));
+  c2_ = static_cast<T>((settings_.k2 * settings_.data_range) * (settings_.k2 * settings_.data_range));
+  const int r = settings_.radius;
+  std::vector<double> g(static_cast<size_t>(r) + 1);
+  double total = 0.0;
+  for (int k = 0; k <= r; ++k) {
+    g[static_cast<size_t>(k)] = std::exp(-0.5 * k * k / (settings_.sigma * settings_.sigma));
+    total += (k == 0 ? 1.0 : 2.0) * g[static_cast<size_t>(k)];
+  }
+  taps_.resize(g.size());
+  for (size_t k = 0; k < g.size(); ++k) taps_[k] = static_cast<T>(g[k] / total);
+}
+
+template <class T>
+void SsimLossT<T>::prepare(const Dims4& d) {
+  const int r = settings_.radius;
+  auto normalisers = [&](std::vector<T>& inv, int64_t len) {
+    inv.resize(static_cast<size_t>(len));
+    for (int64_t i = 0; i < len; ++i) {
+      double z = 0.0;
+      for (int64_t j = std::max<int64_t>(0, i - r); j <= std::min<int64_t>(len - 1, i + r); ++j)
+        z += static_cast<double>(taps_[static_cast<size_t>(std::abs(j - i))]);
+      inv[static_cast<size_t>(i)] = static_cast<T>(1.0 / z);
+    }
+  };
+  normalisers(inv_zr_, d.h);
+  normalisers(inv_zc_, d.w);
+}
+
+template <class T>
+T SsimLossT<T>::forward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting) {
+  LossBroadcast mb, wb;
+  check_loss_inputs(name(), pred, target, weighting, mb, wb);
+  const Dims4 d = as4d(pred.shape());
+  prepare(d);
+  for (auto& t : stat_) t.resize(pred.shape());
+  for (auto& t : tmp_) t.resize(pred.shape());
+  ssim_.resize(pred.shape());
+  const int r = settings_.radius;
+  const int64_t planes = d.n * d.c, rows = planes * d.h, W = d.w;
+  const T* taps = taps_.data();
+  const T* izc = inv_zc_.data();
+
+  // Horizontal pass of x, y, x², y², xy in one sweep, normalised per column.
+  {
+    const T* X = pred.data();
+    const T* Y = target.data();
+    T* t0 = tmp_[0].data();
+    T* t1 = tmp_[1].data();
+    T* t2 = tmp_[2].data();
+    T* t3 = tmp_[3].data();
+    T* t4 = tmp_[4].data();
+#pragma omp parallel for schedule(static) if (rows * W >= kParallelMin)
+    for (int64_t row = 0; row < rows; ++row) {
+      const T* xr = X + row * W;
+      const T* yr = Y + row * W;
+      for (int64_t x = 0; x < W; ++x) {
+        const int64_t lo = std::max<int64_t>(0, x - r), hi = std::min<int64_t>(W - 1, x + r);
+        T s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+        for (int64_t j = lo; j <= hi; ++j) {
+          const T g = taps[std::abs(j - x)], a = xr[j], b = yr[j];
+          s0 += g * a;
+          s1 += g * b;
+          s2 += g * a * a;
+          s3 += g * b * b;
+          s4 += g * a * b;
+        }
+        const T z = izc[x];
+        const int64_t e = row * W + x;
+        t0[e] = s0 * z;
+        t1[e] = s1 * z;
+        t2[e] = s2 * z;
+        t3[e] = s3 * z;
+        t4[e] = s4 * z;
+      }
+    }
+  }
+  const T* src[5] = {tmp_[0].data(), tmp_[1].data(), tmp_[2].data(), tmp_[3].data(), tmp_[4].data()};
+  T* dst[5] = {stat_[0].data(), stat_[1].data(), stat_[2].data(), stat_[3].data(), stat_[4].data()};
+  vertical_pass(src, dst, 5, planes, d.h, W, taps, r, inv_zr_.data());
+
+  // SSIM map and the masked, weighted sum of 1 − SSIM per row.
+  const T* mx = stat_[0].data();
+  const T* my = stat_[1].data();
+  const T* sxx = stat_[2].data();
+  const T* syy = stat_[3].data();
+  const T* sxy = stat_[4].data();
+  T* ssim = ssim_.data();
+  const T* m = mb.present ? weighting.mask->data() : nullptr;
+  const T* wt = wb.present ? weighting.weight->data() : nullptr;
+  const T c1 = c1_, c2 = c2_;
+  partial_.resize(static_cast<size_t>(rows));
+  double* part = partial_.data();
+#pragma omp parallel for schedule(static) if (rows * W >= kParallelMin)
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t n = row / (d.c * d.h), c = (row / d.h) % d.c, h = row % d.h;
+    const T* mr = m ? m + n * mb.n_stride + c * mb.c_stride + h * W : nullptr;
+    const T* wr = wt ? wt + n * wb.n_stride + c * wb.c_stride + h * W : nullptr;
+    double acc = 0.0;
+    for (int64_t x = 0; x < W; ++x) {
+      const int64_t e = row * W + x;
+      const T ux = mx[e], uy = my[e];
+      const T A = T(2) * ux * uy + c1;
+      const T B = T(2) * (sxy[e] - ux * uy) + c2;
+      const T C = ux * ux + uy * uy + c1;
+      const T D = (sxx[e] - ux * ux) + (syy[e] - uy * uy) + c2;
+      const T s = (A * B) / (C * D);
+      ssim[e] = s;
+      acc += static_cast<double>((mr ? mr[x] : T(1)) * (wr ? wr[x] : T(1)) * (T(1) - s));
+    }
+    part[row] = acc;
+  }
+  const double denom = loss_denominator(pred, weighting, mb);
+  if (!(denom > 0.0)) return T(0);
+  double sum = 0.0;
+  for (int64_t row = 0; row < rows; ++row) sum += part[row];
+  return static_cast<T>(static_cast<double>(weighting.scale) * sum / denom);
+}
+
+template <class T>
+void SsimLossT<T>::backward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting,
+                            T dL_dloss, TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget) {
+  if (!dL_dpred && !dL_dtarget) return;
+  LossBroadcast mb, wb;
+  check_loss_inputs(name(), pred, target, weighting, mb, wb);
+  if (ssim_.shape() != pred.shape())
+    throw std::logic_error(name() + ": backward called without a forward on inputs of shape " + pred.shape().str());
+  for (TensorT<T>* g : {dL_dpred, dL_dtarget})
+    if (g && g->shape() != pred.shape())
+      throw std::invalid_argument(name() + ": gradient buffer has shape " + g->shape().str() + ", expected " +
+                                  pred.shape().str());
+  const double denom = loss_denominator(pred, weighting, mb);
+  if (!(denom > 0.0)) return;
+
+  const Dims4 d = as4d(pred.shape());
+  const int r = settings_.radius;
+  const int64_t planes = d.n * d.c, rows = planes * d.h, W = d.w;
+  for (auto& t : coef_) t.resize(pred.shape());
+
+  // Per-pixel coefficient maps, pre-divided by both window normalisers (the transpose of the
+  // renormalised filter), with g = ∂L/∂SSIM = −dL_dloss · s · m w / Σm.
+  const T coef = static_cast<T>(-static_cast<double>(dL_dloss * weighting.scale) / denom);
+  const T* mx = stat_[0].data();
+  const T* my = stat_[1].data();
+  const T* sxx = stat_[2].data();
+  const T* syy = stat_[3].data();
+  const T* sxy = stat_[4].data();
+  const T* m = mb.present ? weighting.mask->data() : nullptr;
+  const T* wt = wb.present ? weighting.weight->data() : nullptr;
+  T* ax = coef_[0].data();
+  T* ay = coef_[1].data();
+  T* bb = coef_[2].data();
+  T* cc = coef_[3].data();
+  const T* izr = inv_zr_.data();
+  const T* izc = inv_zc_.data();
+  const T c1 = c1_, c2 = c2_;
+#pragma omp parallel for schedule(static) if (rows * W >= kParallelMin)
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t n = row / (d.c * d.h), c = (row / d.h) % d.c, h = row % d.h;
+    const T* mr = m ? m + n * mb.n_stride + c * mb.c_stride + h * W : nullptr;
+    const T* wr = wt ? wt + n * wb.n_stride + c * wb.c_stride + h * W : nullptr;
+    for (int64_t x = 0; x < W; ++x) {
+      const int64_t e = row * W + x;
+      const T g = coef * (mr ? mr[x] : T(1)) * (wr ? wr[x] : T(1)) * izr[h] * izc[x];
+      const T ux = mx[e], uy = my[e];
+      const T A = T(2) * ux * uy + c1;
+      const T B = T(2) * (sxy[e] - ux * uy) + c2;
+      const T C = ux * ux + uy * uy + c1;
+      const T D = (sxx[e] - ux * ux) + (syy[e] - uy * uy) + c2;
+      const T inv_cd = T(1) / (C * D);
+      const T s = A * B * inv_cd;
+      const T k = s * (T(1) / C - T(1) / D);
+      ax[e] = g * (T(2) * uy * (B - A) * inv_cd - T(2) * ux * k);
+      ay[e] = g * (T(2) * ux * (B - A) * inv_cd - T(2) * uy * k);
+      bb[e] = g * (-s / D);
+      cc[e] = g * (T(2) * A * inv_cd);
+    }
+  }
+
+  // Transposed window on a_x, a_y, b, c: vertical into tmp_, horizontal back into coef_.
+  const T* src[4] = {coef_[0].data(), coef_[1].data(), coef_[2].data(), coef_[3].data()};
+  T* mid[4] = {tmp_[0].data(), tmp_[1].data(), tmp_[2].data(), tmp_[3].data()};
+  vertical_pass(src, mid, 4, planes, d.h, W, taps_.data(), r, static_cast<const T*>(nullptr));
+  const T* mid_c[4] = {mid[0], mid[1], mid[2], mid[3]};
+  T* out[4] = {coef_[0].data(), coef_[1].data(), coef_[2].data(), coef_[3].data()};
+  horizontal_pass(mid_c, out, 4, rows, W, taps_.data(), r);
+
+  const T* X = pred.data();
+  const T* Y = target.data();
+  T* gx = dL_dpred ? dL_dpred->data() : nullptr;
+  T* gy = dL_dtarget ? dL_dtarget->data() : nullptr;
+  const int64_t total = pred.numel();
+#pragma omp parallel for simd schedule(static) if (total >= kParallelMin)
+  for (int64_t e = 0; e < total; ++e) {
+    if (gx) gx[e] += ax[e] + T(2) * X[e] * bb[e] + Y[e] * cc[e];
+    if (gy) gy[e] += ay[e] + T(2) * Y[e] * bb[e] + X[e] * cc[e];
+  }
+}
+
+template class SsimLossT<float>;
+template class SsimLossT<double>;
+
+}  // namespace invgfx
