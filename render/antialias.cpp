@@ -50,41 +50,67 @@ bool AntialiaserT<T>::find_pair(const T* pos, const std::vector<int32_t>& faces,
   const T xt = T(tp % r.width), yt = T(tp / r.width);
   const T dir = horizontal ? T(op % r.width) - xt : T(op / r.width) - yt;  // ±1
 
-  const int32_t* fv = faces.data() + 3 * int64_t(face);
-  T X[3], Y[3];
-  bool ok[3];
-  for (int k = 0; k < 3; ++k) {
-    const T* v = pos + 4 * int64_t(fv[k]);
-    ok[k] = v[3] > T(0) && v[3] + v[2] >= T(0) && v[3] - v[2] >= T(0);
-    X[k] = (v[0] / v[3] + T(1)) * T(0.5) * T(r.width) - T(0.5);
-    Y[k] = (T(1) - v[1] / v[3]) * T(0.5) * T(r.height) - T(0.5);
-  }
-  for (int k = 0; k < 3; ++k) {
-    const int a = (k + 1) % 3, b = (k + 2) % 3;
-    if (!ok[a] || !ok[b]) continue;
-    const T dx = X[b] - X[a], dy = Y[b] - Y[a];
-    T s, t;
-    if (horizontal) {
-      if (!(std::abs(dy) > std::abs(dx))) continue;
-      s = (yt - Y[a]) / dy;
-      t = (X[a] + s * dx - xt) * dir;
-    } else {
-      if (!(std::abs(dx) >= std::abs(dy)) || dx == T(0)) continue;
-      s = (xt - X[a]) / dx;
-      t = (Y[a] + s * dy - yt) * dir;
+  // Walk from T's pixel towards the other pixel: leave T through the edge the segment crosses first;
+  // if that edge is interior (the neighbour continues the surface, e.g. a sliver face seen edge-on at
+  // a sphere's rim, narrower than a pixel), continue in the neighbour, up to kMaxWalk faces, until a
+  // silhouette edge is crossed. Without the walk, outlines of finely tessellated curved surfaces,
+  // whose rim faces rarely cover a pixel centre, would mostly get no blend.
+  constexpr int kMaxWalk = 4;
+  int32_t cur = face;
+  int k_in = -1;
+  T t_prev = T(0);
+  for (int step = 0; step < kMaxWalk; ++step) {
+    const int32_t* fv = faces.data() + 3 * int64_t(cur);
+    T X[3], Y[3];
+    bool ok[3];
+    for (int k = 0; k < 3; ++k) {
+      const T* v = pos + 4 * int64_t(fv[k]);
+      ok[k] = v[3] > T(0) && v[3] + v[2] >= T(0) && v[3] - v[2] >= T(0);
+      X[k] = (v[0] / v[3] + T(1)) * T(0.5) * T(r.width) - T(0.5);
+      Y[k] = (T(1) - v[1] / v[3]) * T(0.5) * T(r.height) - T(0.5);
     }
-    if (!(s >= T(0) && s <= T(1) && t >= T(0) && t <= T(1))) continue;
+    int best = -1;
+    T best_t = T(2), best_s = T(0);
+    for (int k = 0; k < 3; ++k) {
+      if (k == k_in) continue;
+      const int a = (k + 1) % 3, b = (k + 2) % 3;
+      if (!ok[a] || !ok[b]) continue;
+      const T dx = X[b] - X[a], dy = Y[b] - Y[a];
+      T s, t;
+      if (horizontal) {
+        if (dy == T(0)) continue;
+        s = (yt - Y[a]) / dy;
+        t = (X[a] + s * dx - xt) * dir;
+      } else {
+        if (dx == T(0)) continue;
+        s = (xt - X[a]) / dx;
+        t = (Y[a] + s * dy - yt) * dir;
+      }
+      if (!(s >= T(0) && s <= T(1) && t >= t_prev && t <= T(1))) continue;
+      if (t < best_t) best = k, best_t = t, best_s = s;
+    }
+    if (best < 0) return false;
+    const int a = (best + 1) % 3, b = (best + 2) % 3;
     // Silhouette: no neighbour across the edge, or the neighbour's far vertex lies on the same side.
-    const int32_t nb = topology_.neighbor_corner(face, k);
-    if (nb >= 0) {
+    const int32_t nb = topology_.neighbor_corner(cur, best);
+    bool silhouette = nb < 0;
+    if (!silhouette) {
       const T* pa = pos + 4 * int64_t(fv[a]);
       const T* pb = pos + 4 * int64_t(fv[b]);
-      const double st = side(pa, pb, pos + 4 * int64_t(fv[k]));
+      const double st = side(pa, pb, pos + 4 * int64_t(fv[best]));
       const double sn = side(pa, pb, pos + 4 * int64_t(faces[static_cast<size_t>(nb)]));
-      if (!(st * sn > 0)) continue;
+      silhouette = st * sn > 0;
     }
-    out = Pair{tp, op, fv[a], fv[b], T(0.5) - t, s, horizontal};
-    return true;
+    if (silhouette) {
+      // Horizontal pairs take edges steeper than 45°, vertical pairs the rest: each edge once.
+      const T dx = std::abs(X[b] - X[a]), dy = std::abs(Y[b] - Y[a]);
+      if (horizontal ? !(dy > dx) : !(dx >= dy)) return false;
+      out = Pair{tp, op, fv[a], fv[b], T(0.5) - best_t, best_s, horizontal};
+      return true;
+    }
+    cur = nb / 3;
+    k_in = nb % 3;
+    t_prev = best_t;
   }
   return false;
 }

@@ -11,7 +11,11 @@
 //     α > 0:  C_T ← C_T + α (C_other − C_T)      (the edge lies inside T's pixel)
 //     α ≤ 0:  C_other ← C_other − α (C_T − C_other)  (the edge lies inside the other pixel).
 // Horizontal pairs take only edges steeper than 45°, vertical pairs the others, so each edge is
-// counted once. This works against the background and against other surfaces alike. All blends read
+// counted once. When the edge T's pixel exits through is interior (a sub-pixel sliver face lies between
+// the pixel centres, typical at the rim of a finely tessellated curved surface), the search walks on
+// through the neighbouring faces (up to 4) to the silhouette edge the segment actually crosses — a
+// small extension of the paper's test, which would leave such outlines unblended. This works against
+// the background and against other surfaces alike. All blends read
 // the input colours, so the pass is linear in the colours for fixed α.
 //
 // Gradients reach both colours and, through t = crossing(X_a, Y_a, X_b, Y_b) in pixel units and the
