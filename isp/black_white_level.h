@@ -42,8 +42,8 @@ class BlackWhiteLevelT : public IspStageT<T> {
   int site_of(int64_t c, int64_t channels, int64_t row, int64_t col) const;
   void check_levels() const;
 
-  ParameterT<T> black_{"black", "isp", Shape{4}};
-  ParameterT<T> white_{"white", "isp", Shape{1}};
+  ParameterT<T> black_{"black_white_level.black", "isp", Shape{4}};
+  ParameterT<T> white_{"black_white_level.white", "isp", Shape{1}};
 };
 
 using BlackWhiteLevel = BlackWhiteLevelT<float>;

@@ -192,6 +192,9 @@ void DemosaicT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   const Dims4 d = isp_detail::image_dims(x.shape(), name(), true, false);
   if (d.h < 3 || d.w < 3)
     throw std::invalid_argument("isp stage 'demosaic': the mosaic must be at least 3×3, got " + x.shape().str());
+  // Learned kernels change under the optimizer (and the gradient checker): refresh the tap lists
+  // (capacity is kept, so this does not allocate in steady state).
+  if (method_ == DemosaicMethod::Learned) rebuild_taps();
   if (x.rank() == 3) y.resize(Shape{3, d.h, d.w});
   else y.resize(Shape{d.n, 3, d.h, d.w});
   const int64_t hw = d.h * d.w, pw = d.w + 4;
@@ -224,6 +227,7 @@ void DemosaicT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/
   const int64_t hw = d.h * d.w, ph = d.h + 4, pw = d.w + 4;
   const bool want_k = method_ == DemosaicMethod::Learned && kernels_.requires_grad;
   std::vector<double> gk(want_k ? 300 : 0, 0.0);
+  if (method_ == DemosaicMethod::Learned) rebuild_taps();
   for (int64_t n = 0; n < d.n; ++n) {
     const T* g = dL_dy.data() + n * 3 * hw;
     if (dL_dx) {

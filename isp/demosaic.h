@@ -66,7 +66,7 @@ class DemosaicT : public IspStageT<T> {
   void pad(const T* src, int64_t h, int64_t w);
 
   DemosaicMethod method_ = DemosaicMethod::Bilinear;
-  ParameterT<T> kernels_{"kernels", "isp", Shape{4, 3, 5, 5}};
+  ParameterT<T> kernels_{"demosaic.kernels", "isp", Shape{4, 3, 5, 5}};
   std::vector<Tap> taps_[4][3];  // non-zero taps per site and colour (forward)
   struct BackTap {
     int dy, dx, c;

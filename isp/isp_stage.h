@@ -49,14 +49,15 @@ class IspStageT : public UnaryNodeT<T> {
   bool enabled() const { return enabled_; }
   void set_enabled(bool e) { enabled_ = e; }
 
-  // Marks every parameter of the stage learnable or frozen (ParameterT::requires_grad), or one by name.
+  // Marks every parameter of the stage learnable or frozen (ParameterT::requires_grad), or one by name
+  // (parameters are named "<stage>.<field>", e.g. "white_balance.log_gains"; the short field name works too).
   void set_learnable(bool on) {
     this->visit_parameters([&](ParameterT<T>& p) { p.requires_grad = on; });
   }
   void set_learnable(const std::string& param, bool on) {
     bool found = false;
     this->visit_parameters([&](ParameterT<T>& p) {
-      if (p.name == param) { p.requires_grad = on; found = true; }
+      if (p.name == param || p.name == this->name() + "." + param) { p.requires_grad = on; found = true; }
     });
     if (!found)
       throw std::invalid_argument("isp stage '" + this->name() + "': no parameter named '" + param + "'");

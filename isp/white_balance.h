@@ -53,7 +53,7 @@ class WhiteBalanceT : public IspStageT<T> {
                          : static_cast<int>(c);
   }
 
-  ParameterT<T> log_gains_{"log_gains", "isp", Shape{2}};  // (ℓ_R, ℓ_B)
+  ParameterT<T> log_gains_{"white_balance.log_gains", "isp", Shape{2}};  // (ℓ_R, ℓ_B)
   bool clip_highlights_ = false;
 };
 
