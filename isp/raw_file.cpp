@@ -2,6 +2,7 @@
 
 #include <libraw/libraw.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <numeric>
@@ -48,6 +49,8 @@ RawImage read_raw(const std::string& path) {
   if (rc != LIBRAW_SUCCESS) {
     if (rc == LIBRAW_FILE_UNSUPPORTED)
       fail(path, "not a RAW file LibRaw can read (unsupported format, or corrupt header)");
+    if (rc == LIBRAW_IO_ERROR)
+      fail(path, "not a RAW file, or truncated: the header ends before its image description");
     fail(path, std::string("cannot open: ") + libraw_strerror(rc));
   }
 
@@ -158,12 +161,13 @@ RawImage read_raw(const std::string& path) {
         if (mtx[i][j] != 0.f) return true;
     return false;
   };
+  // LibRaw 0.20 does not set dng_color[].parsedfields, so a DNG matrix is recognised by being non-zero.
   const float(*xyz)[3] = nullptr;
   if (nonzero(col.cam_xyz)) xyz = col.cam_xyz;
   for (int k = 0; k < 2 && xyz == nullptr; ++k)
-    if ((col.dng_color[k].parsedfields & LIBRAW_DNGFM_COLORMATRIX) && nonzero(col.dng_color[k].colormatrix) &&
-        (col.dng_color[k].illuminant == 21 || k == 1 || !nonzero(col.dng_color[1].colormatrix)))
-      xyz = col.dng_color[k].colormatrix;
+    if (nonzero(col.dng_color[k].colormatrix) && col.dng_color[k].illuminant == 21) xyz = col.dng_color[k].colormatrix;
+  for (int k = 0; k < 2 && xyz == nullptr; ++k)
+    if (nonzero(col.dng_color[k].colormatrix)) xyz = col.dng_color[k].colormatrix;
   if (xyz != nullptr) {
     r.has_xyz_to_cam = true;
     for (int i = 0; i < 3; ++i)
@@ -174,8 +178,9 @@ RawImage read_raw(const std::string& path) {
   r.iso = other.iso_speed;
   r.shutter_s = other.shutter;
   r.aperture = other.aperture;
-  if (col.dng_levels.parsedfields & LIBRAW_DNGFM_BASELINEEXPOSURE)
-    r.baseline_exposure = col.dng_levels.baseline_exposure;
+  // Not flagged in parsedfields by LibRaw 0.20; an absent tag leaves 0 or a sentinel out of range.
+  const float be = col.dng_levels.baseline_exposure;
+  r.baseline_exposure = std::isfinite(be) && std::fabs(be) <= 16.f ? be : 0.f;
   return r;
 }
 
