@@ -1,0 +1,71 @@
+// Texture: a linear-RGB (any C) image sampled bilinearly at per-pixel UVs, with optional mipmaps.
+//
+// Convention: uv (0, 0) is the bottom-left corner of the image and (1, 1) the top-right (OBJ/glTF
+// "v up" for OBJ; the glTF exporter flips v). Texel (row i, column j) — row 0 at the top, as image
+// files are stored — has its centre at u = (j + ½)/W, v = 1 − (i + ½)/H. Sample point in texels:
+// x = u·W − ½, y = (1 − v)·H − ½; the four taps around it are wrapped (repeat) or clamped per axis.
+//
+// Mipmaps: level k is the 2×2 box average of level k−1 (odd sizes: the last row/column is averaged
+// with itself), down to 1×1 or `mip_levels` levels. Sampling uses one level of detail `lod` for the
+// whole image (trilinear between floor(lod) and floor(lod)+1); the caller chooses it, e.g. from
+// log2(texels per screen pixel). Gradients flow to the base texels through the box filters' adjoint.
+//
+// Backward: dL/dtexels (scatter, in a fixed number of row bands with one buffer each, summed in band
+// order, so bit-identical at any thread count) and dL/duv:
+//   ∂s/∂u = W·[(1−f_y)(t10 − t00) + f_y(t11 − t01)],  ∂s/∂v = −H·[(1−f_x)(t01 − t00) + f_x(t11 − t10)].
+// Exactly on a texel centre (f = 0) the derivative is the one-sided one towards +x / +y.
+#pragma once
+
+#include "core/node.h"
+
+#include <string>
+#include <vector>
+
+namespace invgfx {
+
+enum class WrapMode {
+  kRepeat,  // u (or v) is taken modulo 1: tiling, and the icosphere's u seam
+  kClamp,   // taps outside the image use the edge texel
+};
+
+struct TextureOptions {
+  WrapMode wrap_u = WrapMode::kRepeat;  // horizontal wrap
+  WrapMode wrap_v = WrapMode::kClamp;   // vertical wrap (clamp suits the poles of a sphere)
+  int mip_levels = 1;                   // 1 = no mipmaps, 0 = full pyramid down to 1×1, else that many
+  double lod = 0;                       // level of detail for sampling, ≥ 0, in levels (0 = base)
+};
+
+template <class T>
+class TextureT : public UnaryNodeT<T> {
+ public:
+  // texels: C×H×W, linear values, group "texture".
+  explicit TextureT(int channels = 3, int height = 256, int width = 256, const TextureOptions& options = {});
+  std::string name() const override { return "texture"; }
+
+  TextureOptions options;
+  ParameterT<T> texels;
+
+  using UnaryNodeT<T>::forward;
+  using UnaryNodeT<T>::backward;
+  // uv: 2×H'×W' (channel 0 = u, 1 = v) → out: C×H'×W'. Non-finite uv samples as (0, 0).
+  void forward(const TensorT<T>& uv, TensorT<T>& out) override;
+  void backward(const TensorT<T>& uv, const TensorT<T>& out, const TensorT<T>& dL_dout,
+                TensorT<T>* dL_duv) override;
+  void visit_parameters(const ParameterVisitor<T>& visit) override { visit(texels); }
+
+  // The mip pyramid as built by the last forward (level 0 is a copy of the texels).
+  const std::vector<TensorT<T>>& levels() const { return levels_; }
+
+ private:
+  void build_pyramid();
+  std::vector<TensorT<T>> levels_, level_grads_;
+  std::vector<TensorT<T>> band_grads_;  // per row band, for deterministic scatter
+};
+
+using Texture = TextureT<float>;
+using TextureD = TextureT<double>;
+
+extern template class TextureT<float>;
+extern template class TextureT<double>;
+
+}  // namespace invgfx
