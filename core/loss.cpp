@@ -7,12 +7,12 @@ namespace invgfx {
 namespace {
 
 template <class T>
-LossBroadcast broadcast_of(const std::string& loss, const char* what, const TensorT<T>* t, const Dims4& d) {
+LossBroadcast broadcast_of(const LossT<T>& loss, const char* what, const TensorT<T>* t, const Dims4& d) {
   LossBroadcast b;
   if (!t) return b;
   const Dims4 m = as4d(t->shape());
   if (t->rank() < 2 || m.h != d.h || m.w != d.w || (m.n != 1 && m.n != d.n) || (m.c != 1 && m.c != d.c))
-    throw std::invalid_argument(loss + ": " + what + " of shape " + t->shape().str() +
+    throw std::invalid_argument(loss.name() + ": " + what + " of shape " + t->shape().str() +
                                 " does not broadcast to pred " + Shape({d.n, d.c, d.h, d.w}).str() +
                                 " (expected N×1×H×W, N×C×H×W, 1×H×W or C×H×W with the same H and W)");
   b.present = true;
@@ -25,13 +25,13 @@ LossBroadcast broadcast_of(const std::string& loss, const char* what, const Tens
 }  // namespace
 
 template <class T>
-void check_loss_inputs(const std::string& loss, const TensorT<T>& pred, const TensorT<T>& target,
+void check_loss_inputs(const LossT<T>& loss, const TensorT<T>& pred, const TensorT<T>& target,
                        const LossWeighting<T>& weighting, LossBroadcast& mask, LossBroadcast& weight) {
   if (pred.shape() != target.shape())
-    throw std::invalid_argument(loss + ": pred has shape " + pred.shape().str() + " but target has " +
+    throw std::invalid_argument(loss.name() + ": pred has shape " + pred.shape().str() + " but target has " +
                                 target.shape().str());
   if (pred.rank() < 2)
-    throw std::invalid_argument(loss + ": pred must be an image (H×W, C×H×W or N×C×H×W), got shape " +
+    throw std::invalid_argument(loss.name() + ": pred must be an image (H×W, C×H×W or N×C×H×W), got shape " +
                                 pred.shape().str());
   const Dims4 d = as4d(pred.shape());
   mask = broadcast_of(loss, "mask", weighting.mask, d);
@@ -50,9 +50,9 @@ double loss_denominator(const TensorT<T>& pred, const LossWeighting<T>& weightin
   return s * cover;
 }
 
-template void check_loss_inputs<float>(const std::string&, const TensorT<float>&, const TensorT<float>&,
+template void check_loss_inputs<float>(const LossT<float>&, const TensorT<float>&, const TensorT<float>&,
                                        const LossWeighting<float>&, LossBroadcast&, LossBroadcast&);
-template void check_loss_inputs<double>(const std::string&, const TensorT<double>&, const TensorT<double>&,
+template void check_loss_inputs<double>(const LossT<double>&, const TensorT<double>&, const TensorT<double>&,
                                         const LossWeighting<double>&, LossBroadcast&, LossBroadcast&);
 template double loss_denominator<float>(const TensorT<float>&, const LossWeighting<float>&, const LossBroadcast&);
 template double loss_denominator<double>(const TensorT<double>&, const LossWeighting<double>&, const LossBroadcast&);

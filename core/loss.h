@@ -61,9 +61,10 @@ struct LossBroadcast {
 };
 
 // Checks pred against target and the weighting's tensors and returns their broadcast layouts.
-// Throws std::invalid_argument naming the loss, the argument and both shapes.
+// Throws std::invalid_argument naming the loss, the argument and both shapes. (The loss is passed
+// rather than its name so that the name string is only built when there is an error.)
 template <class T>
-void check_loss_inputs(const std::string& loss, const TensorT<T>& pred, const TensorT<T>& target,
+void check_loss_inputs(const LossT<T>& loss, const TensorT<T>& pred, const TensorT<T>& target,
                        const LossWeighting<T>& weighting, LossBroadcast& mask, LossBroadcast& weight);
 
 // Σ_i m_i over pred's elements (numel when there is no mask), in double.
@@ -137,7 +138,7 @@ class PixelwiseLossT : public LossT<T> {
   T run(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting, bool want_value,
         T dL_dloss, TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget) {
     LossBroadcast mb, wb;
-    check_loss_inputs(this->name(), pred, target, weighting, mb, wb);
+    check_loss_inputs<T>(*this, pred, target, weighting, mb, wb);
     for (TensorT<T>* g : {dL_dpred, dL_dtarget})
       if (g && g->shape() != pred.shape())
         throw std::invalid_argument(this->name() + ": gradient buffer has shape " + g->shape().str() +

@@ -37,20 +37,27 @@ void vertical_pass(const T* const* src, T* const* dst, int k, int64_t planes, in
   }
 }
 
-// Horizontal pass without normalisation, over k maps of `rows` rows of W.
+// Horizontal pass over k maps of `rows` rows of W:
+// dst(row, x) = col_scale[x] · Σ_{|j| ≤ r, 0 ≤ x+j < W} g[|j|] src(row, x + j) (col_scale may be null).
+// Taps outermost, so the inner loop is a contiguous axpy the compiler vectorises; the clamped x range
+// of each tap is the window truncation at the borders.
 template <class T>
-void horizontal_pass(const T* const* src, T* const* dst, int k, int64_t rows, int64_t W, const T* taps, int r) {
+void horizontal_pass(const T* const* src, T* const* dst, int k, int64_t rows, int64_t W, const T* taps, int r,
+                     const T* col_scale) {
 #pragma omp parallel for schedule(static) if (rows * W >= kParallelMin)
   for (int64_t row = 0; row < rows; ++row) {
     for (int q = 0; q < k; ++q) {
       const T* in = src[q] + row * W;
       T* out = dst[q] + row * W;
-      for (int64_t x = 0; x < W; ++x) {
-        const int64_t lo = std::max<int64_t>(0, x - r), hi = std::min<int64_t>(W - 1, x + r);
-        T s = T(0);
-        for (int64_t j = lo; j <= hi; ++j) s += taps[std::abs(j - x)] * in[j];
-        out[x] = s;
+      std::fill(out, out + W, T(0));
+      for (int64_t j = -r; j <= r; ++j) {
+        const T g = taps[std::abs(j)];
+        const int64_t x0 = std::max<int64_t>(0, -j), x1 = std::min<int64_t>(W, W - j);
+#pragma omp simd
+        for (int64_t x = x0; x < x1; ++x) out[x] += g * in[x + j];
       }
+      if (col_scale)
+        for (int64_t x = 0; x < W; ++x) out[x] *= col_scale[x];
     }
   }
 }
@@ -103,7 +110,7 @@ void SsimLossT<T>::prepare(const Dims4& d) {
 template <class T>
 T SsimLossT<T>::forward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting) {
   LossBroadcast mb, wb;
-  check_loss_inputs(name(), pred, target, weighting, mb, wb);
+  check_loss_inputs<T>(*this, pred, target, weighting, mb, wb);
   const Dims4 d = as4d(pred.shape());
   prepare(d);
   for (auto& t : stat_) t.resize(pred.shape());
@@ -114,39 +121,24 @@ T SsimLossT<T>::forward(const TensorT<T>& pred, const TensorT<T>& target, const 
   const T* taps = taps_.data();
   const T* izc = inv_zc_.data();
 
-  // Horizontal pass of x, y, x², y², xy in one sweep, normalised per column.
+  // Second moments x², y², xy into stat_[2..4] (overwritten by the vertical pass below), then the
+  // horizontal pass of x, y, x², y², xy normalised per column, then the vertical pass per row.
   {
     const T* X = pred.data();
     const T* Y = target.data();
-    T* t0 = tmp_[0].data();
-    T* t1 = tmp_[1].data();
-    T* t2 = tmp_[2].data();
-    T* t3 = tmp_[3].data();
-    T* t4 = tmp_[4].data();
-#pragma omp parallel for schedule(static) if (rows * W >= kParallelMin)
-    for (int64_t row = 0; row < rows; ++row) {
-      const T* xr = X + row * W;
-      const T* yr = Y + row * W;
-      for (int64_t x = 0; x < W; ++x) {
-        const int64_t lo = std::max<int64_t>(0, x - r), hi = std::min<int64_t>(W - 1, x + r);
-        T s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
-        for (int64_t j = lo; j <= hi; ++j) {
-          const T g = taps[std::abs(j - x)], a = xr[j], b = yr[j];
-          s0 += g * a;
-          s1 += g * b;
-          s2 += g * a * a;
-          s3 += g * b * b;
-          s4 += g * a * b;
-        }
-        const T z = izc[x];
-        const int64_t e = row * W + x;
-        t0[e] = s0 * z;
-        t1[e] = s1 * z;
-        t2[e] = s2 * z;
-        t3[e] = s3 * z;
-        t4[e] = s4 * z;
-      }
+    T* xx = stat_[2].data();
+    T* yy = stat_[3].data();
+    T* xy = stat_[4].data();
+    const int64_t total = pred.numel();
+#pragma omp parallel for simd schedule(static) if (total >= kParallelMin)
+    for (int64_t e = 0; e < total; ++e) {
+      xx[e] = X[e] * X[e];
+      yy[e] = Y[e] * Y[e];
+      xy[e] = X[e] * Y[e];
     }
+    const T* hsrc[5] = {X, Y, xx, yy, xy};
+    T* hdst[5] = {tmp_[0].data(), tmp_[1].data(), tmp_[2].data(), tmp_[3].data(), tmp_[4].data()};
+    horizontal_pass(hsrc, hdst, 5, rows, W, taps, r, izc);
   }
   const T* src[5] = {tmp_[0].data(), tmp_[1].data(), tmp_[2].data(), tmp_[3].data(), tmp_[4].data()};
   T* dst[5] = {stat_[0].data(), stat_[1].data(), stat_[2].data(), stat_[3].data(), stat_[4].data()};
@@ -195,7 +187,7 @@ void SsimLossT<T>::backward(const TensorT<T>& pred, const TensorT<T>& target, co
                             T dL_dloss, TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget) {
   if (!dL_dpred && !dL_dtarget) return;
   LossBroadcast mb, wb;
-  check_loss_inputs(name(), pred, target, weighting, mb, wb);
+  check_loss_inputs<T>(*this, pred, target, weighting, mb, wb);
   if (ssim_.shape() != pred.shape())
     throw std::logic_error(name() + ": backward called without a forward on inputs of shape " + pred.shape().str());
   for (TensorT<T>* g : {dL_dpred, dL_dtarget})
@@ -211,7 +203,7 @@ void SsimLossT<T>::backward(const TensorT<T>& pred, const TensorT<T>& target, co
   for (auto& t : coef_) t.resize(pred.shape());
 
   // Per-pixel coefficient maps, pre-divided by both window normalisers (the transpose of the
-  // renormalised filter), with g = ∂L/∂SSIM = −dL_dloss · s · m w / Σm.
+  // renormalised filter), with g = dL_dloss · ∂L/∂SSIM = −dL_dloss · scale · m w / Σm.
   const T coef = static_cast<T>(-static_cast<double>(dL_dloss * weighting.scale) / denom);
   const T* mx = stat_[0].data();
   const T* my = stat_[1].data();
@@ -256,7 +248,7 @@ void SsimLossT<T>::backward(const TensorT<T>& pred, const TensorT<T>& target, co
   vertical_pass(src, mid, 4, planes, d.h, W, taps_.data(), r, static_cast<const T*>(nullptr));
   const T* mid_c[4] = {mid[0], mid[1], mid[2], mid[3]};
   T* out[4] = {coef_[0].data(), coef_[1].data(), coef_[2].data(), coef_[3].data()};
-  horizontal_pass(mid_c, out, 4, rows, W, taps_.data(), r);
+  horizontal_pass(mid_c, out, 4, rows, W, taps_.data(), r, static_cast<const T*>(nullptr));
 
   const T* X = pred.data();
   const T* Y = target.data();
