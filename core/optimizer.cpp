@@ -128,6 +128,14 @@ void OptimizerT<T>::freeze(const std::string& group, bool frozen) {
 }
 
 template <class T>
+std::vector<std::string> OptimizerT<T>::group_names() const {
+  std::vector<std::string> names;
+  for (const ParameterT<T>* p : params_)
+    if (std::find(names.begin(), names.end(), p->group) == names.end()) names.push_back(p->group);
+  return names;
+}
+
+template <class T>
 void OptimizerT<T>::set_max_grad_norm(double max_norm) {
   if (!(max_norm >= 0.0) || !std::isfinite(max_norm))
     throw std::invalid_argument("Optimizer::set_max_grad_norm: must be finite and >= 0, got " +
@@ -158,9 +166,10 @@ void OptimizerT<T>::find_bad_gradients(StepReport& report) const {
       if (std::isfinite(static_cast<double>(g[j]))) continue;
       if (report.bad_count == 0) {
         report.bad_parameter = params_[i]->name;
+        report.bad_parameter_index = static_cast<int>(i);
         report.bad_index = j;
         msg << "gradient of " << params_[i]->name << " is " << nonfinite_word(static_cast<double>(g[j]))
-            << " at element " << j;
+            << " at element " << j << " (parameter " << i << " of " << params_.size() << ")";
       } else {
         msg << (report.bad_count == 1 ? "; also non-finite: " : ", ") << params_[i]->name;
       }

@@ -44,6 +44,7 @@ struct StepReport {
   bool applied = false;
   std::string problem;        // e.g. "gradient of conv1.weight is nan at element 17"; empty when applied
   std::string bad_parameter;  // first parameter with a non-finite gradient; empty if the loss was the problem
+  int bad_parameter_index = -1;  // its position in parameters() (names need only be unique per node)
   int64_t bad_index = -1;     // flat index of its first non-finite element
   int bad_count = 0;          // number of parameters with non-finite gradients
   double grad_norm = 0.0;     // global L2 norm of the non-frozen gradients, before clipping
@@ -85,6 +86,8 @@ class OptimizerT {
   void set_group(const std::string& group, const GroupSettings& settings);
   GroupSettings group(const std::string& group) const;
   void freeze(const std::string& group, bool frozen = true);
+  // The distinct groups of the optimised parameters, in order of first appearance (for the GUI).
+  std::vector<std::string> group_names() const;
 
   // Global gradient-norm clipping threshold, ≥ 0; 0 disables it (default).
   void set_max_grad_norm(double max_norm);

@@ -16,6 +16,7 @@
 #include "core/ssim_loss.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <functional>
@@ -277,18 +278,24 @@ TEST(Losses, SsimGradientOnFlatPatchesAndTinyImages) {
 }
 
 TEST(Losses, FloatMatchesDoubleAndIsDeterministic) {
-  const Shape s{2, 3, 40, 48};
+  // 18432 elements: above the OpenMP thresholds of every loss, so the parallel paths run.
+  const Shape s{2, 3, 48, 64};
   const TensorD pd = random_tensor(s, 19), td = random_tensor(s, 20);
   const Tensor pf = pd.cast<float>(), tf = td.cast<float>();
-  TensorD md({2, 1, 40, 48});
+  TensorD md({2, 1, 48, 64});
   Rng rng(21);
   rng.fill_uniform(md, 0, 1);
   const Tensor mf = md.cast<float>();
   auto run = [&](auto& lf, auto& ld) {
     Tensor gf(s, 0.f), gf2(s, 0.f);
     TensorD gd(s, 0.0);
+    // One thread, then two: per-row partial sums added in a fixed order make them agree bit for bit.
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
     const float vf = lf.evaluate(pf, tf, {&mf, nullptr, 1.f}, &gf);
+    omp_set_num_threads(2);
     const float vf2 = lf.evaluate(pf, tf, {&mf, nullptr, 1.f}, &gf2);
+    omp_set_num_threads(threads);
     const double vd = ld.evaluate(pd, td, {&md, nullptr, 1.0}, &gd);
     EXPECT_EQ(vf, vf2) << lf.name();
     double gmax = 0, err = 0;

@@ -241,6 +241,7 @@ TEST(Optimizer, FrozenGroupsDoNotMoveAndPerGroupRatesScale) {
   sgd.set_group(group::kLight, absolute);
   EXPECT_FALSE(isp.requires_grad);
   EXPECT_TRUE(net.requires_grad);
+  EXPECT_EQ(sgd.group_names(), (std::vector<std::string>{"net", "isp", "shape", "light"}));
 
   for (auto* p : {&net, &isp, &shape, &light}) p->grad.fill(1.0);
   isp.value.fill(0.7);
@@ -340,10 +341,11 @@ TEST(Optimizer, GuardRefusesNonFiniteLossOrGradientAndChangesNothing) {
     const StepReport r = adam.step(0.25);
     EXPECT_FALSE(r.applied);
     EXPECT_EQ(r.bad_parameter, "isp.ccm");
+    EXPECT_EQ(r.bad_parameter_index, 1);
     EXPECT_EQ(r.bad_index, 3);
     EXPECT_EQ(r.bad_count, 1);
     EXPECT_NE(r.problem.find("gradient of isp.ccm is " + std::string(std::isnan(bad) ? "nan" : "inf") +
-                             " at element 3"),
+                             " at element 3 (parameter 1 of 2)"),
               std::string::npos)
         << r.problem;
     EXPECT_TRUE(bit_equal(a.value, a0));
