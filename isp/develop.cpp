@@ -1,6 +1,7 @@
 #include "isp/develop.h"
 
 #include "isp/atomic_file.h"
+#include "isp/color_matrix.h"
 
 #include <libraw/libraw.h>
 
@@ -73,7 +74,20 @@ IspRawSettings isp_raw_settings(const RawImage& raw) {
 IspPipeline make_develop_pipeline(const RawImage& raw, const nlohmann::json& isp_config) {
   const nlohmann::json cfg = isp_config.is_null() ? default_develop_isp_json() : isp_config;
   IspPipeline isp = IspPipeline::from_json(cfg);
-  isp.apply_raw_settings(isp_raw_settings(raw));
+  const IspRawSettings settings = isp_raw_settings(raw);
+  isp.apply_raw_settings(settings);
+  // The white-balance stage keeps green at 1 and clips at the smallest gain m; LibRaw divides by the
+  // smallest multiplier and clips at 1. When green is not the smallest (m < 1) the two differ by the
+  // factor m everywhere, clipped pixels included, so the colour matrix takes 1/m (its rows then sum
+  // to 1/m, an exposure the stage allows with rows_sum_to_one = false).
+  const double m = std::min({settings.wb_gains[0], settings.wb_gains[1], settings.wb_gains[2]});
+  if (m < 1.0)
+    if (auto* cm = dynamic_cast<ColorMatrix*>(isp.stage("color_matrix"))) {
+      ColorMatrixParams p = cm->params();
+      for (double& v : p.matrix) v /= m;
+      p.rows_sum_to_one = false;
+      cm->set_params(p);
+    }
   // Explicit values in the configuration override the metadata.
   for (const auto& s : cfg.at("stages"))
     if (s.contains("params")) isp.stage(s.at("stage").get<std::string>())->params_from_json(s.at("params"));

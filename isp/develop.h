@@ -16,8 +16,9 @@
 //    at 1, so a saturated pixel stays neutral. The white-balance stage with clip_highlights does the
 //    same (gains relative to green, output limited to the smallest gain), which coincides whenever green
 //    has the smallest multiplier — true of practically every camera (green is the most sensitive
-//    channel; a DNG's AsShotNeutral has its largest entry in green). Otherwise the image is the same up
-//    to the highlight clip level.
+//    channel; a DNG's AsShotNeutral has its largest entry in green). Otherwise the ISP's result is the
+//    smallest gain m times LibRaw's, clipped pixels included, and make_develop_pipeline gives the
+//    colour matrix the factor 1/m (rows then sum to 1/m).
 //  - LibRaw clips the black-subtracted raw at 0 and the colour-matrix output to [0, 1]; the ISP keeps
 //    negatives and out-of-range values (exact gradients) and develop_raw clips the final sRGB to [0, 1].
 //    For data at or above black level the two agree (sRGB is monotone and maps 0 → 0, 1 → 1); pixels

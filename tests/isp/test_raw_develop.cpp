@@ -109,6 +109,19 @@ TEST_F(RawDevelopTest, MatchesLibRawDevelopmentForAllCfaPhases) {
   }
 }
 
+TEST_F(RawDevelopTest, MatchesLibRawWhenGreenIsNotTheSmallestMultiplier) {
+  // AsShotNeutral red > green: red's multiplier 0.8 is the smallest, so LibRaw scales by 1/0.8 and
+  // clips at 1, which the colour matrix's 1/m factor reproduces.
+  const int h = 48, w = 64;
+  DngMetadata md = fixture_metadata(CfaPattern::GRBG);
+  md.as_shot_neutral = {1.25, 1.0, 0.7};
+  const std::string file = path("red.dng");
+  write_dng(file, fixture_mosaic(h, w, md), md);
+  const double psnr = psnr_interior(develop_raw(file), develop_raw_libraw(file), 2);
+  std::printf("[ parity ] red multiplier smallest: %.2f dB\n", psnr);
+  EXPECT_GE(psnr, 40.0);
+}
+
 TEST_F(RawDevelopTest, ParityNeedsTheMetadataScalingFold) {
   // Without folding LibRaw's common (white − min black) scale into the gains the red/blue channels are
   // off by (W − b_site)/(W − b_min): the parity must be measurably worse, proving the fold matters.
