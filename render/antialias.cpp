@@ -55,6 +55,19 @@ bool AntialiaserT<T>::find_pair(const T* pos, const std::vector<int32_t>& faces,
   // a sphere's rim, narrower than a pixel), continue in the neighbour, up to kMaxWalk faces, until a
   // silhouette edge is crossed. Without the walk, outlines of finely tessellated curved surfaces,
   // whose rim faces rarely cover a pixel centre, would mostly get no blend.
+  // Fast exit for the common case inside a surface: the two pixels show edge-adjacent faces whose
+  // shared edge is not folded, so no silhouette lies between them.
+  if (fp >= 0 && fq >= 0) {
+    for (int k = 0; k < 3; ++k) {
+      const int32_t nb = topology_.neighbor_corner(fp, k);
+      if (nb < 0 || nb / 3 != fq) continue;
+      const int32_t* fv = faces.data() + 3 * int64_t(fp);
+      const T* pa = pos + 4 * int64_t(fv[(k + 1) % 3]);
+      const T* pb = pos + 4 * int64_t(fv[(k + 2) % 3]);
+      if (side(pa, pb, pos + 4 * int64_t(fv[k])) * side(pa, pb, pos + 4 * int64_t(faces[static_cast<size_t>(nb)])) < 0)
+        return false;
+    }
+  }
   constexpr int kMaxWalk = 4;
   int32_t cur = face;
   int k_in = -1;
