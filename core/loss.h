@@ -7,7 +7,10 @@
 // i.e. the mean of the weighted penalty over the masked elements of the whole batch. Without a mask,
 // m = 1 and the denominator is numel; without a weight, w = 1. The weight scales an element's share
 // but not the denominator, so w = 2 on every element doubles L. An empty mask (Σ m = 0) gives L = 0
-// and zero gradients, never NaN. Masks and weights are treated as constants (no gradient).
+// and zero gradients, never NaN. Weights are constants; a mask may receive a gradient (a soft
+// silhouette used as the mask, say):
+//   ∂L/∂m_j = (s · Σ_{i∈E_j} w_i ℓ_i − |E_j| · L) / Σ_i m_i,
+// where E_j is the set of pred elements mask element j covers (its channels and images).
 //
 // Broadcasting of a mask or weight of N'×C'×H×W against pred N×C×H×W (rank 3 tensors read as
 // 1×C×H×W, rank 2 as 1×1×H×W): N' ∈ {1, N}, C' ∈ {1, C}, same H and W. So a mask may be per image
@@ -39,16 +42,17 @@ class LossT {
 
   // Value of the loss. May keep what backward needs (SSIM keeps its local statistics).
   virtual T forward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting) = 0;
-  // After forward with the same arguments: ADDS dL_dloss · ∂L/∂pred into *dL_dpred and
-  // dL_dloss · ∂L/∂target into *dL_dtarget, each when not null (shape of pred).
+  // After forward with the same arguments: ADDS dL_dloss · ∂L/∂pred into *dL_dpred,
+  // dL_dloss · ∂L/∂target into *dL_dtarget (both of pred's shape) and dL_dloss · ∂L/∂mask into
+  // *dL_dmask (the mask's shape; only with a mask), each when not null.
   virtual void backward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting,
-                        T dL_dloss, TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget) = 0;
+                        T dL_dloss, TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget, TensorT<T>* dL_dmask) = 0;
 
   // Value and gradient together (the usual call outside a graph).
   T evaluate(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting,
-             TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget = nullptr) {
+             TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget = nullptr, TensorT<T>* dL_dmask = nullptr) {
     const T value = forward(pred, target, weighting);
-    if (dL_dpred || dL_dtarget) backward(pred, target, weighting, T(1), dL_dpred, dL_dtarget);
+    if (dL_dpred || dL_dtarget || dL_dmask) backward(pred, target, weighting, T(1), dL_dpred, dL_dtarget, dL_dmask);
     return value;
   }
 };
@@ -71,8 +75,46 @@ void check_loss_inputs(const LossT<T>& loss, const TensorT<T>& pred, const Tenso
 template <class T>
 double loss_denominator(const TensorT<T>& pred, const LossWeighting<T>& weighting, const LossBroadcast& mask);
 
+// Adds dL_dloss · ∂L/∂m (formula at the top) into dL_dmask, for a loss of value `value` whose
+// per-element penalty is penalty_at(e) at flat pred index e. Parallel over mask rows; each mask
+// element is written by one thread, so the result does not depend on the thread count.
+template <class T, class PenaltyAt>
+void add_mask_gradient(const std::string& loss, const Shape& pred_shape, const LossWeighting<T>& weighting,
+                       const LossBroadcast& wb, double denom, T value, T dL_dloss, PenaltyAt penalty_at,
+                       TensorT<T>& dL_dmask) {
+  if (!weighting.mask)
+    throw std::invalid_argument(loss + ": a mask gradient was requested but there is no mask");
+  if (dL_dmask.shape() != weighting.mask->shape())
+    throw std::invalid_argument(loss + ": mask gradient buffer has shape " + dL_dmask.shape().str() +
+                                ", expected the mask's " + weighting.mask->shape().str());
+  if (!(denom > 0.0)) return;
+  const Dims4 d = as4d(pred_shape), md = as4d(weighting.mask->shape());
+  const int64_t rows = md.n * md.c * md.h, W = d.w;
+  const int64_t count = (d.n / md.n) * (d.c / md.c);
+  const T* wt = wb.present ? weighting.weight->data() : nullptr;
+  const T s = weighting.scale;
+  T* g = dL_dmask.data();
+  const double k = static_cast<double>(dL_dloss) / denom;
+#pragma omp parallel for schedule(static) if (rows * W * count >= (int64_t{1} << 14))
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t nm = r / (md.c * md.h), cm = (r / md.h) % md.c, h = r % md.h;
+    const int64_t n0 = md.n == 1 ? 0 : nm, n1 = md.n == 1 ? d.n : nm + 1;
+    const int64_t c0 = md.c == 1 ? 0 : cm, c1 = md.c == 1 ? d.c : cm + 1;
+    for (int64_t x = 0; x < W; ++x) {
+      double acc = 0.0;
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t c = c0; c < c1; ++c) {
+          const int64_t e = ((n * d.c + c) * d.h + h) * W + x;
+          const T w = wt ? wt[n * wb.n_stride + c * wb.c_stride + h * W + x] : T(1);
+          acc += static_cast<double>(w * penalty_at(e));
+        }
+      g[r * W + x] += static_cast<T>(k * (static_cast<double>(s) * acc - static_cast<double>(count) * static_cast<double>(value)));
+    }
+  }
+}
+
 // A loss as a graph node: inputs pred, target, then the mask when with_mask, then the per-element
-// weight when with_weight; one output of shape [1]. Mask and weight get no gradient.
+// weight when with_weight; one output of shape [1]. The mask gets a gradient, the weight does not.
 template <class T>
 class LossNodeT : public NodeT<T> {
  public:
@@ -93,7 +135,8 @@ class LossNodeT : public NodeT<T> {
     out[0][0] = loss_->forward(in[0], in[1], weighting(in));
   }
   void backward(In in, In /*out*/, In dL_dout, Out dL_din) override {
-    loss_->backward(in[0], in[1], weighting(in), dL_dout[0][0], dL_din.ptr(0), dL_din.ptr(1));
+    loss_->backward(in[0], in[1], weighting(in), dL_dout[0][0], dL_din.ptr(0), dL_din.ptr(1),
+                    with_mask_ ? dL_din.ptr(2) : nullptr);
   }
 
  private:
@@ -126,11 +169,21 @@ class PixelwiseLossT : public LossT<T> {
   explicit PixelwiseLossT(T param = T(0)) : param_(param) {}
 
   T forward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting) override {
-    return run(pred, target, weighting, true, T(0), nullptr, nullptr);
+    value_ = run(pred, target, weighting, true, T(0), nullptr, nullptr);
+    return value_;
   }
   void backward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting, T dL_dloss,
-                TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget) override {
+                TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget, TensorT<T>* dL_dmask) override {
     if (dL_dpred || dL_dtarget) run(pred, target, weighting, false, dL_dloss, dL_dpred, dL_dtarget);
+    if (dL_dmask) {
+      LossBroadcast mb, wb;
+      check_loss_inputs<T>(*this, pred, target, weighting, mb, wb);
+      const T* p = pred.data();
+      const T* t = target.data();
+      const T param = param_;
+      add_mask_gradient(this->name(), pred.shape(), weighting, wb, loss_denominator(pred, weighting, mb), value_,
+                        dL_dloss, [=](int64_t e) { return Penalty::value(p[e] - t[e], param); }, *dL_dmask);
+    }
   }
 
  protected:
@@ -185,6 +238,7 @@ class PixelwiseLossT : public LossT<T> {
   }
 
   T param_;
+  T value_ = T(0);               // L of the last forward, for the mask gradient
   std::vector<double> partial_;  // per-row sums; capacity kept across calls
 };
 

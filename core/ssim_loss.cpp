@@ -176,20 +176,28 @@ T SsimLossT<T>::forward(const TensorT<T>& pred, const TensorT<T>& target, const 
     part[row] = acc;
   }
   const double denom = loss_denominator(pred, weighting, mb);
-  if (!(denom > 0.0)) return T(0);
+  value_ = T(0);
+  if (!(denom > 0.0)) return value_;
   double sum = 0.0;
   for (int64_t row = 0; row < rows; ++row) sum += part[row];
-  return static_cast<T>(static_cast<double>(weighting.scale) * sum / denom);
+  value_ = static_cast<T>(static_cast<double>(weighting.scale) * sum / denom);
+  return value_;
 }
 
 template <class T>
 void SsimLossT<T>::backward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting,
-                            T dL_dloss, TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget) {
-  if (!dL_dpred && !dL_dtarget) return;
+                            T dL_dloss, TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget, TensorT<T>* dL_dmask) {
+  if (!dL_dpred && !dL_dtarget && !dL_dmask) return;
   LossBroadcast mb, wb;
   check_loss_inputs<T>(*this, pred, target, weighting, mb, wb);
   if (ssim_.shape() != pred.shape())
     throw std::logic_error(name() + ": backward called without a forward on inputs of shape " + pred.shape().str());
+  if (dL_dmask) {
+    const T* ssim = ssim_.data();
+    add_mask_gradient(name(), pred.shape(), weighting, wb, loss_denominator(pred, weighting, mb), value_, dL_dloss,
+                      [=](int64_t e) { return T(1) - ssim[e]; }, *dL_dmask);
+  }
+  if (!dL_dpred && !dL_dtarget) return;
   for (TensorT<T>* g : {dL_dpred, dL_dtarget})
     if (g && g->shape() != pred.shape())
       throw std::invalid_argument(name() + ": gradient buffer has shape " + g->shape().str() + ", expected " +

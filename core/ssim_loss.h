@@ -44,7 +44,7 @@ class SsimLossT : public LossT<T> {
 
   T forward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting) override;
   void backward(const TensorT<T>& pred, const TensorT<T>& target, const LossWeighting<T>& weighting, T dL_dloss,
-                TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget) override;
+                TensorT<T>* dL_dpred, TensorT<T>* dL_dtarget, TensorT<T>* dL_dmask) override;
 
   // SSIM per element (pred's shape) from the last forward, for display and error maps.
   const TensorT<T>& ssim_map() const { return ssim_; }
@@ -60,6 +60,7 @@ class SsimLossT : public LossT<T> {
   TensorT<T> tmp_[5];              // after the first separable pass
   TensorT<T> coef_[4];             // backward: a_x, a_y, b, c, then their filtered transposes
   TensorT<T> ssim_;
+  T value_ = T(0);                 // L of the last forward, for the mask gradient
   std::vector<double> partial_;    // per-row sums for a thread-count-independent reduction
 };
 

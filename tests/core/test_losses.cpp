@@ -44,8 +44,8 @@ constexpr Case kCases[] = {{Variant::kPlain, "plain"},
                            {Variant::kBinaryMaskPerChannel, "binary mask N×C×H×W"},
                            {Variant::kSharedMaskAndWeight, "shared mask 1×H×W + weight N×1×H×W + scale"}};
 
-// Runs check_node on the loss wrapped as a LossNode, for pred and target (mask and weight are
-// constants and are not checked).
+// Runs check_node on the loss wrapped as a LossNode, for pred, target and the mask (the weight is a
+// constant and is not checked).
 GradCheckReport check_loss(std::function<std::unique_ptr<LossD>()> make, TensorD pred, TensorD target,
                            Variant v, const GradCheckOptions& opt = {}) {
   const Dims4 d = as4d(pred.shape());
@@ -78,6 +78,7 @@ GradCheckReport check_loss(std::function<std::unique_ptr<LossD>()> make, TensorD
   LossNodeD node(make(), with_mask, with_weight, scale);
   std::vector<bool> check(inputs.size(), false);
   check[0] = check[1] = true;
+  if (with_mask) check[2] = true;
   return check_node<double>(node, inputs, opt, check);
 }
 
@@ -120,6 +121,15 @@ TEST(Losses, MseAndL1AnalyticValuesWithMaskWeightAndScale) {
   EXPECT_DOUBLE_EQ(gp[2], 3.0 * 2 / 2.5);
   EXPECT_DOUBLE_EQ(gp[3], -3.0 * 0.5 / 2.5);
   for (int i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(gt[i], -gp[i]);
+  // ∂L/∂m_j = (s w_j ℓ_j − L) / Σm with L = 3·9/2.5 = 10.8: masked-out pixels still learn whether
+  // letting them in would raise or lower the mean.
+  TensorD gm({1, 1, 2, 2}, 0.0);
+  l1.evaluate(pred, target, w, nullptr, nullptr, &gm);
+  EXPECT_NEAR(gm[0], (3 * 1 - 10.8) / 2.5, 1e-14);
+  EXPECT_NEAR(gm[1], (3 * 2 - 10.8) / 2.5, 1e-14);
+  EXPECT_NEAR(gm[2], (3 * 2 * 3 - 10.8) / 2.5, 1e-14);
+  EXPECT_NEAR(gm[3], (3 * 4 - 10.8) / 2.5, 1e-14);
+  EXPECT_THROW(l1.evaluate(pred, target, {}, nullptr, nullptr, &gm), std::invalid_argument);
 
   // A mask shared by a batch of 2 with 3 channels counts every pixel 6 times in the denominator.
   TensorD p2({2, 3, 2, 2}, 1.0), t2({2, 3, 2, 2}, 0.0), shared({2, 2}, 0.0);
@@ -133,9 +143,10 @@ TEST(Losses, EmptyMaskGivesZeroNotNan) {
   std::unique_ptr<LossD> losses[] = {std::make_unique<L1LossD>(), std::make_unique<MseLossD>(),
                                      std::make_unique<CharbonnierLossD>(), std::make_unique<SsimLossD>()};
   for (auto& loss : losses) {
-    TensorD g(kBatchShape, 0.0);
-    EXPECT_EQ(loss->evaluate(pred, target, {&mask, nullptr, 1.0}, &g), 0.0) << loss->name();
+    TensorD g(kBatchShape, 0.0), gm(mask.shape(), 0.0);
+    EXPECT_EQ(loss->evaluate(pred, target, {&mask, nullptr, 1.0}, &g, nullptr, &gm), 0.0) << loss->name();
     for (double v : g) ASSERT_EQ(v, 0.0) << loss->name();
+    for (double v : gm) ASSERT_EQ(v, 0.0) << loss->name();
   }
 }
 
