@@ -1,0 +1,59 @@
+#include "app/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+namespace invgfx {
+
+namespace fs = std::filesystem;
+
+void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& write) {
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw std::runtime_error(path.string() + ": cannot write: folder " + dir.string() + " does not exist");
+  std::random_device rd;
+  const fs::path tmp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(rd()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      throw std::runtime_error(path.string() + ": cannot write: " + std::strerror(errno));
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      fs::remove(tmp, ec);
+      throw;
+    }
+    out.flush();
+    if (!out) {
+      out.close();
+      fs::remove(tmp, ec);
+      throw std::runtime_error(path.string() + ": write failed (disk full?)");
+    }
+  }
+  // Flush the data to disk before the rename makes it visible, so a power loss cannot leave an
+  // empty file under the final name.
+  const int fd = ::open(tmp.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error(path.string() + ": cannot replace file: " + ec.message());
+  }
+}
+
+void write_file_atomically(const fs::path& path, std::string_view bytes) {
+  write_file_atomically(path, [&](std::ostream& out) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
+}
+
+}  // namespace invgfx

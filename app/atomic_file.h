@@ -1,0 +1,21 @@
+// Writing files so that a crash or a full disk never leaves a half-written session or export behind:
+// write to a temporary file in the same folder, flush it to disk, then rename over the target (rename
+// within one file system is atomic on POSIX).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <ostream>
+#include <string_view>
+
+namespace invgfx {
+
+// Calls `write` with a stream on a temporary file beside `path`, then renames it to `path`. Throws
+// std::runtime_error naming the path when the folder is missing or unwritable, or the write fails;
+// the previous file at `path`, if any, is then left untouched.
+void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write);
+
+// Convenience for bytes already in memory.
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+}  // namespace invgfx

@@ -1,0 +1,68 @@
+// Datasets: photos from files, lists and folders, resized and centred to the working resolution, with
+// their masks. Reading runs on whatever thread calls `load_dataset`, reports progress and can be
+// cancelled, so the GUI can run it off its own thread.
+#pragma once
+
+#include "core/tensor.h"
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace invgfx {
+
+struct DatasetOptions {
+  int size = 128;             // working resolution, pixels (square); 16..2048
+  // Masks: "" = none; "auto" = computed per photo (GrabCut seeded from the image border); otherwise a
+  // folder holding one mask per photo with the same file stem (photo cat.jpg → DIR/cat.png, any image
+  // format), white = foreground.
+  std::string masks;
+  bool invert_masks = false;  // for mask folders where black is foreground
+  int auto_mask_iterations = 5;  // GrabCut iterations for "auto"; 1..20
+};
+
+struct Photo {
+  std::filesystem::path path;
+  int original_width = 0, original_height = 0;
+  // The photo fitted into the working square: scaled by `scale` and placed at (offset_x, offset_y)
+  // pixels, borders padded by replicating the edge. Maps a working pixel p back to the original as
+  // (p − offset) / scale, for export at full resolution.
+  float scale = 1.f, offset_x = 0.f, offset_y = 0.f;
+  Tensor srgb;  // 3×S×S in [0, 1], sRGB-encoded (not linear)
+  Tensor mask;  // 1×S×S in [0, 1], 1 = foreground; empty when the dataset has no masks
+  bool mask_is_auto = false;
+  // Fraction of the working square covered by the photo itself (not by padding); 1 for square photos.
+  float coverage = 1.f;
+};
+
+struct Dataset {
+  std::vector<Photo> photos;
+  std::vector<std::string> skipped;  // "path: reason" for every unreadable input
+  DatasetOptions options;
+};
+
+// Which files `load_dataset` takes: the extensions of photos it reads (lower case, with the dot).
+bool is_photo_file(const std::filesystem::path& p);
+
+// Expands files, lists and folders (folders are read one level deep, sorted by name) into photo paths.
+// Throws std::runtime_error naming the input when it does not exist.
+std::vector<std::filesystem::path> expand_inputs(const std::vector<std::filesystem::path>& inputs);
+
+// Progress: called before each photo with (index, count, path); return false to cancel, which makes
+// load_dataset throw LoadCancelled.
+using LoadProgress = std::function<bool(int, int, const std::filesystem::path&)>;
+struct LoadCancelled : std::runtime_error {
+  LoadCancelled() : std::runtime_error("loading cancelled") {}
+};
+
+// Loads every readable photo; unreadable ones go to `skipped` with the reason. Throws
+// std::runtime_error when nothing is readable or the inputs are empty, or a mask folder is missing.
+Dataset load_dataset(const std::vector<std::filesystem::path>& inputs, const DatasetOptions& options,
+                     const LoadProgress& progress = {});
+
+// The foreground mask of an sRGB 3×H×W image by GrabCut, seeded with the border as background and the
+// inner rectangle as probable foreground. Exposed for tests and for the GUI's mask preview.
+Tensor auto_mask(const Tensor& srgb, int iterations = 5);
+
+}  // namespace invgfx
