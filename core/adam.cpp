@@ -5,11 +5,6 @@
 
 namespace invgfx {
 
-namespace {
-// Below this many elements a parameter is updated on one thread.
-constexpr int64_t kParallelMin = int64_t{1} << 15;
-}  // namespace
-
 void AdamSettings::check() const {
   auto fail = [](const std::string& what, double v) {
     throw std::invalid_argument("AdamSettings: " + what + ", got " + std::to_string(v));
@@ -37,8 +32,9 @@ AdamT<T>::AdamT(std::vector<ParameterT<T>*> params, const AdamSettings& settings
 }
 
 template <class T>
-void AdamT<T>::update(size_t i, ParameterT<T>& p, T lr, T weight_decay, T grad_scale) {
-  const int64_t t = ++t_[i];
+void AdamT<T>::update_range(size_t i, ParameterT<T>& p, int64_t j0, int64_t j1, T lr, T weight_decay,
+                            T grad_scale) {
+  const int64_t t = t_[i];  // already advanced by begin_update
   const double bc1 = 1.0 - std::pow(settings_.beta1, static_cast<double>(t));
   const double bc2 = 1.0 - std::pow(settings_.beta2, static_cast<double>(t));
   const T b1 = static_cast<T>(settings_.beta1), b2 = static_cast<T>(settings_.beta2);
@@ -54,9 +50,8 @@ void AdamT<T>::update(size_t i, ParameterT<T>& p, T lr, T weight_decay, T grad_s
   const T* grad = p.grad.data();
   T* m = m_[i].data();
   T* v = v_[i].data();
-  const int64_t n = p.value.numel();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (int64_t j = 0; j < n; ++j) {
+#pragma omp simd
+  for (int64_t j = j0; j < j1; ++j) {
     const T g = grad[j] * grad_scale + l2_coef * theta[j];
     m[j] = b1 * m[j] + one_b1 * g;
     v[j] = b2 * v[j] + one_b2 * g * g;

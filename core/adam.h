@@ -37,7 +37,9 @@ class AdamT : public OptimizerT<T> {
   int64_t parameter_steps(size_t i) const { return t_[i]; }
 
  protected:
-  void update(size_t i, ParameterT<T>& p, T lr, T weight_decay, T grad_scale) override;
+  void begin_update(size_t i) override { ++t_[i]; }
+  void update_range(size_t i, ParameterT<T>& p, int64_t j0, int64_t j1, T lr, T weight_decay,
+                    T grad_scale) override;
   void visit_own_state(const OptimizerStateVisitor<T>& visit) override;
 
  private:

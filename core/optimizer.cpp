@@ -78,6 +78,8 @@ OptimizerT<T>::OptimizerT(std::vector<ParameterT<T>*> params, double lr) : param
     }
   }
   block_sum_.assign(block_param_.size(), 0.0);
+  step_lr_.assign(params_.size(), 0.0);
+  step_wd_.assign(params_.size(), 0.0);
 }
 
 template <class T>
@@ -258,13 +260,22 @@ StepReport OptimizerT<T>::step() {
   report.lr = lr_ * factor;
 
   for (size_t i = 0; i < params_.size(); ++i) {
-    if (frozen_[i] || numel_[i] == 0) continue;
-    ParameterT<T>& p = *params_[i];
-    const GroupSettings& g = settings_of(p.group);
-    const double lr = (g.lr ? *g.lr : lr_ * g.lr_scale) * factor;
-    const double wd = g.weight_decay ? *g.weight_decay : weight_decay_;
-    update(i, p, static_cast<T>(lr), static_cast<T>(wd), static_cast<T>(report.clip_scale));
+    if (frozen_[i]) continue;
+    const GroupSettings& g = settings_of(params_[i]->group);
+    step_lr_[i] = (g.lr ? *g.lr : lr_ * g.lr_scale) * factor;
+    step_wd_[i] = g.weight_decay ? *g.weight_decay : weight_decay_;
+    begin_update(i);
   }
+  const T scale = static_cast<T>(report.clip_scale);
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
+  for (int64_t b = 0; b < nb; ++b) {
+    const size_t i = static_cast<size_t>(block_param_[static_cast<size_t>(b)]);
+    if (frozen_[i]) continue;
+    const int64_t j0 = block_start_[static_cast<size_t>(b)], j1 = std::min(j0 + kBlock, numel_[i]);
+    update_range(i, *params_[i], j0, j1, static_cast<T>(step_lr_[i]), static_cast<T>(step_wd_[i]), scale);
+  }
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (!frozen_[i]) end_update(i);
   ++step_count_;
   report.applied = true;
   report.step = step_count_;

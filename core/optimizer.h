@@ -120,8 +120,15 @@ class OptimizerT {
   void load_state(const std::string& bytes);
 
  protected:
-  // Updates parameter i in place: g = grad·grad_scale, learning rate lr, weight decay weight_decay.
-  virtual void update(size_t i, ParameterT<T>& p, T lr, T weight_decay, T grad_scale) = 0;
+  // A step updates every non-frozen parameter i as: begin_update(i) (serially, e.g. to advance its
+  // step count), then update_range(i, ...) over fixed blocks [j0, j1) of its elements, in parallel
+  // across the blocks of all parameters (one OpenMP region per step, however many parameters), then
+  // end_update(i) serially. update_range updates elements j0..j1−1 in place with g = grad·grad_scale,
+  // learning rate lr and weight decay weight_decay; it must touch nothing outside that range.
+  virtual void begin_update(size_t /*i*/) {}
+  virtual void update_range(size_t i, ParameterT<T>& p, int64_t j0, int64_t j1, T lr, T weight_decay,
+                            T grad_scale) = 0;
+  virtual void end_update(size_t /*i*/) {}
   virtual void visit_own_state(const OptimizerStateVisitor<T>& visit) = 0;
 
   std::vector<ParameterT<T>*> params_;
@@ -144,7 +151,8 @@ class OptimizerT {
   std::vector<int64_t> block_start_;
   std::vector<double> block_sum_;
   std::vector<int64_t> numel_;
-  std::vector<char> frozen_;  // per parameter, refreshed at each step
+  std::vector<char> frozen_;         // per parameter, refreshed at each step
+  std::vector<double> step_lr_, step_wd_;  // per parameter, for the step in progress
 };
 
 using Optimizer = OptimizerT<float>;

@@ -5,10 +5,6 @@
 
 namespace invgfx {
 
-namespace {
-constexpr int64_t kParallelMin = int64_t{1} << 15;
-}  // namespace
-
 void SgdSettings::check() const {
   auto fail = [](const std::string& what, double v) {
     throw std::invalid_argument("SgdSettings: " + what + ", got " + std::to_string(v));
@@ -34,31 +30,30 @@ SgdT<T>::SgdT(std::vector<ParameterT<T>*> params, const SgdSettings& settings)
 }
 
 template <class T>
-void SgdT<T>::update(size_t i, ParameterT<T>& p, T lr, T weight_decay, T grad_scale) {
+void SgdT<T>::update_range(size_t i, ParameterT<T>& p, int64_t j0, int64_t j1, T lr, T weight_decay,
+                           T grad_scale) {
   T* theta = p.value.data();
   const T* grad = p.grad.data();
-  const int64_t n = p.value.numel();
-  const T mu = static_cast<T>(settings_.momentum);
   if (settings_.momentum == 0.0) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-    for (int64_t j = 0; j < n; ++j) theta[j] -= lr * (grad[j] * grad_scale + weight_decay * theta[j]);
-    ++t_[i];
+#pragma omp simd
+    for (int64_t j = j0; j < j1; ++j) theta[j] -= lr * (grad[j] * grad_scale + weight_decay * theta[j]);
     return;
   }
+  // The buffer starts as the first gradient (t_ is advanced in end_update, after all blocks).
   const bool first = t_[i] == 0;
+  const T mu = static_cast<T>(settings_.momentum);
   const T keep = first ? T(0) : mu;
   const T take = first ? T(1) : static_cast<T>(1.0 - settings_.dampening);
   // Direction d = coef_g·g + coef_b·b: Nesterov d = g + μ b, heavy ball d = b.
   const T coef_g = settings_.nesterov ? T(1) : T(0);
   const T coef_b = settings_.nesterov ? mu : T(1);
   T* b = buf_[i].data();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (int64_t j = 0; j < n; ++j) {
+#pragma omp simd
+  for (int64_t j = j0; j < j1; ++j) {
     const T g = grad[j] * grad_scale + weight_decay * theta[j];
     b[j] = keep * b[j] + take * g;
     theta[j] -= lr * (coef_g * g + coef_b * b[j]);
   }
-  ++t_[i];
 }
 
 template <class T>

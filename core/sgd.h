@@ -28,7 +28,9 @@ class SgdT : public OptimizerT<T> {
   const TensorT<T>& momentum_buffer(size_t i) const { return buf_[i]; }
 
  protected:
-  void update(size_t i, ParameterT<T>& p, T lr, T weight_decay, T grad_scale) override;
+  void update_range(size_t i, ParameterT<T>& p, int64_t j0, int64_t j1, T lr, T weight_decay,
+                    T grad_scale) override;
+  void end_update(size_t i) override { ++t_[i]; }
   void visit_own_state(const OptimizerStateVisitor<T>& visit) override;
 
  private:

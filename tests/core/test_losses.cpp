@@ -1,5 +1,5 @@
 // Image losses: analytic values, finite-difference checks in double of every loss as a graph node
-// (batch 2, with and without masks and weights, pred and target), the awkward points (L1's kink,
+// (batch 2, with and without masks and weights; w.r.t. pred, target and mask), the awkward points (L1's kink,
 // Charbonnier at equality, SSIM on flat patches, images smaller than the window), a brute-force
 // reference for SSIM's windowed statistics, precision agreement and determinism, and bad input.
 //
