@@ -166,6 +166,11 @@ std::vector<uint8_t> encode(const Tensor& img, int channels, int64_t h, int64_t 
     entries.push_back(std::move(e));
   }
   entries.push_back(shorts(50778, {static_cast<uint16_t>(m.calibration_illuminant)}));
+  if (m.active_area != std::array<int, 4>{0, 0, 0, 0}) {
+    const auto& a = m.active_area;
+    entries.push_back(longs(50829, {static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1]),
+                                    static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3])}));
+  }
 
   // Layout: header (8) | IFD | out-of-line values (word aligned) | image strip.
   const uint32_t ifd_offset = 8;
@@ -248,6 +253,12 @@ void write_any(const std::string& path, const Tensor& img, int channels, const D
     if (!std::isfinite(v))
       throw std::invalid_argument("write_dng: image for '" + path + "' holds a non-finite value");
   check_metadata(meta, channels == 1 ? 4 : 3);
+  const auto& a = meta.active_area;
+  if (a != std::array<int, 4>{0, 0, 0, 0} &&
+      !(a[0] >= 0 && a[1] >= 0 && a[2] > a[0] + 1 && a[3] > a[1] + 1 && a[2] <= h && a[3] <= w))
+    throw std::invalid_argument("write_dng: active_area (" + std::to_string(a[0]) + ", " + std::to_string(a[1]) +
+                                ", " + std::to_string(a[2]) + ", " + std::to_string(a[3]) +
+                                ") must be top < bottom <= height, left < right <= width for '" + path + "'");
   const std::vector<uint8_t> file = encode(img, channels, h, w, meta);
   write_file_atomically(path, file.data(), file.size(), "write_dng");
 }

@@ -13,7 +13,8 @@
 // Compression, PhotometricInterpretation, Make, Model, StripOffsets, Orientation, SamplesPerPixel,
 // RowsPerStrip, StripByteCounts, PlanarConfiguration, CFARepeatPatternDim, CFAPattern (CFA only),
 // DNGVersion, DNGBackwardVersion, UniqueCameraModel, CFAPlaneColor, CFALayout (CFA only),
-// BlackLevelRepeatDim, BlackLevel, WhiteLevel, ColorMatrix1, AsShotNeutral, CalibrationIlluminant1.
+// BlackLevelRepeatDim, BlackLevel, WhiteLevel, ColorMatrix1, AsShotNeutral, CalibrationIlluminant1,
+// ActiveArea (when set).
 //
 // The file is written to "<path>.tmp-<pid>-<n>" in the same folder and renamed over `path`, so a reader
 // never sees a half-written DNG and a failed write leaves an existing file untouched.
@@ -39,6 +40,10 @@ struct DngMetadata {
   Eigen::Matrix3d color_matrix = Eigen::Matrix3d::Identity();
   // Camera RGB of a neutral surface, each in (0, ∞), usually max 1; as-shot WB gain = 1/neutral
   std::array<double, 3> as_shot_neutral{1.0, 1.0, 1.0};
+  // Pixels (top, left, bottom, right) of the stored image that hold the picture (DNG ActiveArea, the
+  // rest is masked border); all 0 = the whole image. The CFA pattern and black levels are given for
+  // the tile at the top-left of the active area, as the DNG spec defines them.
+  std::array<int, 4> active_area{0, 0, 0, 0};
   int calibration_illuminant = 21;    // EXIF LightSource code of color_matrix, 21 = D65; 0..255
   int orientation = 1;                // TIFF Orientation 1..8, 1 = rows top→bottom, columns left→right
   std::string make = "invgfx";        // Make tag, ASCII

@@ -13,6 +13,10 @@
 //    1/rowsum(ColorMatrix·M_sRGB→XYZ); rgb_cam = (row-normalised ColorMatrix·M_sRGB→XYZ)⁻¹, so its
 //    rows sum to 1. cam_xyz stays zero for a DNG: the matrix is in dng_color[i].colormatrix.
 //  - LibRaw refuses images smaller than 22×22 pixels as "not RAW".
+//  - A DNG ActiveArea becomes top/left_margin, but LibRaw moves an odd origin to the next even
+//    row/column (dropping one); COLOR() and so `cfa` follow the DNG rule (CFAPattern given at the area
+//    origin). The cblack pattern is *not* re-phased: it stays aligned with the sensor origin, and
+//    black_pattern reports it as LibRaw applies it.
 #include "core/tensor.h"
 #include "isp/cfa.h"
 

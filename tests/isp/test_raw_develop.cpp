@@ -122,6 +122,18 @@ TEST_F(RawDevelopTest, MatchesLibRawWhenGreenIsNotTheSmallestMultiplier) {
   EXPECT_GE(psnr, 40.0);
 }
 
+TEST_F(RawDevelopTest, MatchesLibRawWithAnOddActiveArea) {
+  // Cropped sensor with an odd area origin: CFA phase, black pattern and crop must all line up.
+  DngMetadata md = fixture_metadata(CfaPattern::RGGB);
+  md.active_area = {3, 5, 47, 63};
+  const std::string file = path("crop.dng");
+  write_dng(file, fixture_mosaic(50, 66, md), md);
+  const Tensor ours = develop_raw(file);
+  const Tensor ref = develop_raw_libraw(file);
+  ASSERT_EQ(ours.shape(), ref.shape());
+  EXPECT_GE(psnr_interior(ours, ref, 2), 40.0);
+}
+
 TEST_F(RawDevelopTest, ParityNeedsTheMetadataScalingFold) {
   // Without folding LibRaw's common (white − min black) scale into the gains the red/blue channels are
   // off by (W − b_site)/(W − b_min): the parity must be measurably worse, proving the fold matters.

@@ -136,6 +136,37 @@ TEST_F(RawFileTest, OrientationTagBecomesLibRawFlip) {
   }
 }
 
+TEST_F(RawFileTest, ActiveAreaCropsTheMosaicAndShiftsTheCfaPhase) {
+  // DNG ActiveArea (top, left, bottom, right); the CFAPattern is defined at the area's top-left.
+  // LibRaw 0.20 moves an odd area origin to the next even row/column (one row/column less), so the
+  // visible area is read from the reported margins and the CFA phase must follow that shift.
+  const int h = 40, w = 50;
+  const Tensor mosaic = test_mosaic(h, w);
+  const std::array<int, 4> areas[] = {{4, 6, 34, 39}, {3, 5, 33, 38}, {2, 3, 40, 50}};
+  for (const auto& area : areas) {
+    SCOPED_TRACE(std::to_string(area[0]) + "," + std::to_string(area[1]));
+    DngMetadata md = test_metadata(CfaPattern::GRBG);
+    md.active_area = area;
+    write_dng(path("aa.dng"), mosaic, md);
+    const RawImage raw = read_raw(path("aa.dng"));
+    EXPECT_GE(raw.top_margin, area[0]);
+    EXPECT_LE(raw.top_margin, area[0] + 1);
+    EXPECT_GE(raw.left_margin, area[1]);
+    EXPECT_LE(raw.left_margin, area[1] + 1);
+    EXPECT_EQ(raw.top_margin + raw.height, area[2]);
+    EXPECT_EQ(raw.left_margin + raw.width, area[3]);
+    EXPECT_EQ(raw.cfa, cfa_shifted(CfaPattern::GRBG, raw.top_margin - area[0], raw.left_margin - area[1]));
+    ASSERT_EQ(raw.mosaic.shape(), Shape({1, raw.height, raw.width}));
+    for (int y = 0; y < raw.height; ++y)
+      for (int x = 0; x < raw.width; ++x)
+        ASSERT_EQ(raw.mosaic[y * raw.width + x], mosaic[(y + raw.top_margin) * w + x + raw.left_margin])
+            << y << "," << x;
+  }
+  DngMetadata bad = test_metadata(CfaPattern::RGGB);
+  bad.active_area = {10, 10, 5, 20};
+  EXPECT_THROW(write_dng(path("bad.dng"), mosaic, bad), std::invalid_argument);
+}
+
 TEST_F(RawFileTest, WriterRoundsAndClampsValues) {
   Tensor m = test_mosaic(24, 24);
   m[0] = -5.f;
