@@ -1,0 +1,370 @@
+#include "render/soft_rasterize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace invgfx {
+
+void SoftRasterizeOptions::check(const char* what) const {
+  auto fail = [&](const std::string& m) { throw std::invalid_argument(std::string(what) + ": " + m); };
+  if (width < 1 || width > 16384 || height < 1 || height > 16384)
+    fail("image size " + std::to_string(width) + "×" + std::to_string(height) + " outside 1..16384");
+  if (!(sigma > 0) || !std::isfinite(sigma)) fail("sigma must be > 0, got " + std::to_string(sigma));
+  if (!(gamma > 0) || !std::isfinite(gamma)) fail("gamma must be > 0, got " + std::to_string(gamma));
+  if (!(dist_eps > 0 && dist_eps < 0.5)) fail("dist_eps must be in (0, 0.5), got " + std::to_string(dist_eps));
+  if (!(background_eps >= 0 && background_eps < 1)) fail("background_eps must be in [0, 1)");
+  if (!std::isfinite(background)) fail("background must be finite");
+  if (max_faces < 1 || max_faces > 32) fail("max_faces must be in 1..32, got " + std::to_string(max_faces));
+}
+
+namespace {
+constexpr int kMaxK = 32;
+}  // namespace
+
+template <class T>
+bool SoftRasterizerT<T>::sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, Sample& o) const {
+  if (fx < s.box[0] || fx > s.box[2] || fy < s.box[1] || fy > s.box[3]) return false;
+  for (int i = 0; i < 3; ++i) o.lam[i] = (s.n[i][0] * fx + s.n[i][1] * fy + s.n[i][2]) * s.inv_area;
+  o.inside = o.lam[0] >= T(0) && o.lam[1] >= T(0) && o.lam[2] >= T(0);
+  o.d2 = std::numeric_limits<T>::infinity();
+  for (int e = 0; e < 3; ++e) {
+    const T* a = s.q[(e + 1) % 3];
+    const T* b = s.q[(e + 2) % 3];
+    const T abx = b[0] - a[0], aby = b[1] - a[1];
+    const T len2 = abx * abx + aby * aby;
+    T t = len2 > T(0) ? ((fx - a[0]) * abx + (fy - a[1]) * aby) / len2 : T(0);
+    t = std::clamp(t, T(0), T(1));
+    const T rx = fx - (a[0] + t * abx), ry = fy - (a[1] + t * aby);
+    const T d2 = rx * rx + ry * ry;
+    if (d2 < o.d2) o.d2 = d2, o.edge = e, o.t = t;
+  }
+  if (!o.inside && o.d2 >= cutoff) return false;
+  const T x = (o.inside ? o.d2 : -o.d2) * inv_sigma;
+  o.D = T(1) / (T(1) + std::exp(-x));
+  T M = 0;
+  for (int i = 0; i < 3; ++i) M += std::max(o.lam[i], T(0));
+  T z = 0;
+  for (int i = 0; i < 3; ++i) {
+    o.lam_hat[i] = std::max(o.lam[i], T(0)) / M;
+    z += o.lam_hat[i] * s.zn[i];
+  }
+  o.zt = (T(1) - z) * T(0.5);
+  return true;
+}
+
+template <class T>
+void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32_t>& faces, const TensorT<T>& colors,
+                                 const SoftRasterizeOptions& opt, TensorT<T>& out) {
+  opt.check("soft_rasterize: options");
+  check_clip_positions(clip_pos, "soft_rasterize: clip_pos");
+  const int64_t V = clip_pos.dim(0);
+  if (colors.rank() != 2 || colors.dim(0) != V)
+    throw std::invalid_argument("soft_rasterize: colors must be V×C with V = " + std::to_string(V) + ", got " +
+                                colors.shape().str());
+  topology_.update(faces, V, "soft_rasterize: faces");
+  const int W = opt.width, H = opt.height, K = opt.max_faces;
+  const int64_t F = static_cast<int64_t>(faces.size() / 3), C = colors.dim(1), plane = int64_t(W) * H;
+  const T* pos = clip_pos.data();
+  const double cutoff = opt.sigma * std::log(1.0 / opt.dist_eps - 1.0);
+  const double reach = std::sqrt(cutoff);
+
+  ndc_x_.resize(static_cast<size_t>(W));
+  ndc_y_.resize(static_cast<size_t>(H));
+  for (int x = 0; x < W; ++x) ndc_x_[static_cast<size_t>(x)] = pixel_center_ndc_x<T>(x, W);
+  for (int y = 0; y < H; ++y) ndc_y_[static_cast<size_t>(y)] = pixel_center_ndc_y<T>(y, H);
+
+  // Face setup: screen vertices, barycentric planes, bounds grown by the cut-off radius.
+  setup_.resize(static_cast<size_t>(F));
+#pragma omp parallel for schedule(static) if (F > 512)
+  for (int64_t f = 0; f < F; ++f) {
+    FaceSetup& s = setup_[static_cast<size_t>(f)];
+    s.rect = PixelRect{0, 0, -1, -1};
+    bool ok = true;
+    for (int i = 0; i < 3; ++i) {
+      const T* v = pos + 4 * int64_t(faces[static_cast<size_t>(3 * f + i)]);
+      ok = ok && std::isfinite(double(v[0])) && std::isfinite(double(v[1])) && std::isfinite(double(v[2])) &&
+           v[3] > T(0) && std::isfinite(double(v[3])) && v[3] + v[2] >= T(0) && v[3] - v[2] >= T(0);
+      if (!ok) break;
+      s.q[i][0] = v[0] / v[3], s.q[i][1] = v[1] / v[3], s.zn[i] = v[2] / v[3];
+    }
+    if (!ok) continue;
+    double area = 0;
+    for (int i = 0; i < 3; ++i) {
+      const T* a = s.q[(i + 1) % 3];
+      const T* b = s.q[(i + 2) % 3];
+      s.n[i][0] = a[1] - b[1], s.n[i][1] = b[0] - a[0], s.n[i][2] = a[0] * b[1] - a[1] * b[0];
+      area += double(s.n[i][2]);
+    }
+    if (!(std::abs(area) > 1e-14) || !std::isfinite(area)) continue;
+    if ((opt.cull == CullMode::kBack && area < 0) || (opt.cull == CullMode::kFront && area > 0)) continue;
+    s.inv_area = T(1.0 / area);
+    double x0 = s.q[0][0], x1 = x0, y0 = s.q[0][1], y1 = y0;
+    for (int i = 1; i < 3; ++i)
+      x0 = std::min<double>(x0, s.q[i][0]), x1 = std::max<double>(x1, s.q[i][0]),
+      y0 = std::min<double>(y0, s.q[i][1]), y1 = std::max<double>(y1, s.q[i][1]);
+    x0 -= reach, x1 += reach, y0 -= reach, y1 += reach;
+    s.box[0] = T(x0), s.box[1] = T(y0), s.box[2] = T(x1), s.box[3] = T(y1);
+    auto clampd = [](double v, double lo, double hi) { return std::min(std::max(v, lo), hi); };
+    const int px0 = int(clampd(std::floor((x0 + 1) * 0.5 * W - 0.5), -1, W));
+    const int px1 = int(clampd(std::ceil((x1 + 1) * 0.5 * W - 0.5), -1, W));
+    const int py0 = int(clampd(std::floor((1 - y1) * 0.5 * H - 0.5), -1, H));
+    const int py1 = int(clampd(std::ceil((1 - y0) * 0.5 * H - 0.5), -1, H));
+    s.rect = PixelRect{std::max(0, px0), std::max(0, py0), std::min(W - 1, px1), std::min(H - 1, py1)};
+  }
+
+  // Binning (face order within each tile), and the face → bin-entry lists (tile order) for backward.
+  const int tx = (W + kTileSize - 1) / kTileSize, ty = (H + kTileSize - 1) / kTileSize;
+  const size_t num_tiles = static_cast<size_t>(tx) * ty;
+  tile_start_.assign(num_tiles + 1, 0);
+  for (int64_t f = 0; f < F; ++f) {
+    const PixelRect& r = setup_[static_cast<size_t>(f)].rect;
+    if (r.empty()) continue;
+    for (int j = r.y0 / kTileSize; j <= r.y1 / kTileSize; ++j)
+      for (int i = r.x0 / kTileSize; i <= r.x1 / kTileSize; ++i) ++tile_start_[static_cast<size_t>(j) * tx + i + 1];
+  }
+  for (size_t t = 0; t < num_tiles; ++t) tile_start_[t + 1] += tile_start_[t];
+  const size_t num_entries = static_cast<size_t>(tile_start_[num_tiles]);
+  tile_faces_.resize(num_entries);
+  fill_.assign(tile_start_.begin(), tile_start_.end() - 1);
+  face_entry_start_.assign(static_cast<size_t>(F) + 1, 0);
+  for (int64_t f = 0; f < F; ++f) {
+    const PixelRect& r = setup_[static_cast<size_t>(f)].rect;
+    if (r.empty()) continue;
+    for (int j = r.y0 / kTileSize; j <= r.y1 / kTileSize; ++j)
+      for (int i = r.x0 / kTileSize; i <= r.x1 / kTileSize; ++i) {
+        tile_faces_[static_cast<size_t>(fill_[static_cast<size_t>(j) * tx + i]++)] = static_cast<int32_t>(f);
+        ++face_entry_start_[static_cast<size_t>(f) + 1];
+      }
+  }
+  for (int64_t f = 0; f < F; ++f) face_entry_start_[static_cast<size_t>(f) + 1] += face_entry_start_[static_cast<size_t>(f)];
+  face_entries_.resize(num_entries);
+  fill_.assign(face_entry_start_.begin(), face_entry_start_.end() - 1);
+  for (size_t e = 0; e < num_entries; ++e)
+    face_entries_[static_cast<size_t>(fill_[static_cast<size_t>(tile_faces_[e])]++)] = static_cast<int32_t>(e);
+
+  out.resize({C + 1, H, W});
+  slots_.resize(static_cast<size_t>(plane * K));
+  nearest_face_.resize(static_cast<size_t>(plane));
+  depth_.resize({H, W});
+  const T inv_sigma = T(1.0 / opt.sigma), cut = T(cutoff), inv_gamma = T(1.0 / opt.gamma);
+  const T eps_b = T(opt.background_eps), bg = T(opt.background);
+  const T* col = colors.data();
+  T* o = out.data();
+
+#pragma omp parallel for schedule(dynamic, 2) if (num_tiles > 1)
+  for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {
+    const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
+    const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
+    const int32_t eb = tile_start_[static_cast<size_t>(t)], ee = tile_start_[static_cast<size_t>(t) + 1];
+    int32_t ent[kMaxK];
+    Sample smp[kMaxK];
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
+        const T fx = ndc_x_[static_cast<size_t>(x)], fy = ndc_y_[static_cast<size_t>(y)];
+        const int64_t p = int64_t(y) * W + x;
+        int n = 0;
+        Sample cur;
+        for (int32_t e = eb; e < ee; ++e) {
+          const int32_t f = tile_faces_[static_cast<size_t>(e)];
+          const FaceSetup& s = setup_[static_cast<size_t>(f)];
+          if (x < s.rect.x0 || x > s.rect.x1 || y < s.rect.y0 || y > s.rect.y1) continue;
+          if (!sample(s, fx, fy, inv_sigma, cut, cur)) continue;
+          // Keep the K nearest (largest z̃); equal depths keep face order.
+          if (n == K && !(cur.zt > smp[K - 1].zt)) continue;
+          int j = n < K ? n++ : K - 1;
+          while (j > 0 && cur.zt > smp[j - 1].zt) smp[j] = smp[j - 1], ent[j] = ent[j - 1], --j;
+          smp[j] = cur, ent[j] = e;
+        }
+        int32_t* sl = slots_.data() + p * K;
+        for (int j = 0; j < K; ++j) sl[j] = j < n ? ent[j] : -1;
+        nearest_face_[static_cast<size_t>(p)] = -1;
+        depth_[p] = T(0);
+        for (int j = 0; j < n; ++j)
+          if (smp[j].inside) {
+            nearest_face_[static_cast<size_t>(p)] = tile_faces_[static_cast<size_t>(ent[j])];
+            depth_[p] = T(1) - T(2) * smp[j].zt;
+            break;
+          }
+        // Softmax over depth with the background term, and the silhouette.
+        T zmax = eps_b;
+        for (int j = 0; j < n; ++j) zmax = std::max(zmax, smp[j].zt);
+        const T wb = std::exp((eps_b - zmax) * inv_gamma);
+        T wsum = wb, keep = T(1);
+        T wj[kMaxK];
+        for (int j = 0; j < n; ++j) {
+          wj[j] = smp[j].D * std::exp((smp[j].zt - zmax) * inv_gamma);
+          wsum += wj[j];
+          keep *= T(1) - smp[j].D;
+        }
+        const T inv_wsum = T(1) / wsum;
+        for (int64_t c = 0; c < C; ++c) {
+          T acc = wb * bg;
+          for (int j = 0; j < n; ++j) {
+            const int32_t* fv = faces.data() + 3 * int64_t(tile_faces_[static_cast<size_t>(ent[j])]);
+            const T cj = smp[j].lam_hat[0] * col[fv[0] * C + c] + smp[j].lam_hat[1] * col[fv[1] * C + c] +
+                         smp[j].lam_hat[2] * col[fv[2] * C + c];
+            acc += wj[j] * cj;
+          }
+          o[c * plane + p] = acc * inv_wsum;
+        }
+        o[C * plane + p] = T(1) - keep;
+      }
+  }
+}
+
+template <class T>
+void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<int32_t>& faces,
+                                  const TensorT<T>& colors, const SoftRasterizeOptions& opt, const TensorT<T>& out,
+                                  const TensorT<T>& dL_dout, TensorT<T>* dL_dpos, TensorT<T>* dL_dcolors) {
+  opt.check("soft_rasterize backward: options");
+  check_clip_positions(clip_pos, "soft_rasterize backward: clip_pos");
+  if (dL_dout.shape() != out.shape())
+    throw std::invalid_argument("soft_rasterize backward: dL_dout must be " + out.shape().str() + ", got " +
+                                dL_dout.shape().str());
+  topology_.update(faces, clip_pos.dim(0), "soft_rasterize backward: faces");
+  const int W = opt.width, H = opt.height, K = opt.max_faces;
+  const int64_t F = static_cast<int64_t>(faces.size() / 3), C = colors.dim(1), plane = int64_t(W) * H;
+  const int64_t R = 9 + 3 * C;  // record: dL/dq (3×2), dL/d(z/w) (3), dL/dcolour (3×C)
+  const int tx = (W + kTileSize - 1) / kTileSize, ty = (H + kTileSize - 1) / kTileSize;
+  const int64_t num_tiles = int64_t(tx) * ty;
+  entry_grad_.resize(tile_faces_.size() * static_cast<size_t>(R));
+  const double cutoff = opt.sigma * std::log(1.0 / opt.dist_eps - 1.0);
+  const T inv_sigma = T(1.0 / opt.sigma), cut = T(cutoff), inv_gamma = T(1.0 / opt.gamma);
+  const T eps_b = T(opt.background_eps), bg = T(opt.background);
+  const T* col = colors.data();
+  const T* o = out.data();
+  const T* g = dL_dout.data();
+
+#pragma omp parallel for schedule(dynamic, 2) if (num_tiles > 1)
+  for (int64_t t = 0; t < num_tiles; ++t) {
+    const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
+    const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
+    const int32_t eb = tile_start_[static_cast<size_t>(t)], ee = tile_start_[static_cast<size_t>(t) + 1];
+    std::fill(entry_grad_.begin() + eb * R, entry_grad_.begin() + ee * R, T(0));
+    Sample smp[kMaxK];
+    T wj[kMaxK], ej[kMaxK], cj[kMaxK * 4];
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
+        const int64_t p = int64_t(y) * W + x;
+        const int32_t* sl = slots_.data() + p * K;
+        int n = 0;
+        while (n < K && sl[n] >= 0) ++n;
+        if (n == 0) continue;
+        const T fx = ndc_x_[static_cast<size_t>(x)], fy = ndc_y_[static_cast<size_t>(y)];
+        for (int j = 0; j < n; ++j)
+          sample(setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(sl[j])])], fx, fy, inv_sigma, cut, smp[j]);
+        T zmax = eps_b;
+        for (int j = 0; j < n; ++j) zmax = std::max(zmax, smp[j].zt);
+        T wsum = std::exp((eps_b - zmax) * inv_gamma);
+        for (int j = 0; j < n; ++j) {
+          ej[j] = std::exp((smp[j].zt - zmax) * inv_gamma);
+          wj[j] = smp[j].D * ej[j];
+          wsum += wj[j];
+        }
+        const T inv_wsum = T(1) / wsum;
+        const T gA = g[C * plane + p];
+        for (int j = 0; j < n; ++j) {
+          const int32_t e = sl[j];
+          const int32_t* fv = faces.data() + 3 * int64_t(tile_faces_[static_cast<size_t>(e)]);
+          const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(e)])];
+          const Sample& sm = smp[j];
+          T* rec = entry_grad_.data() + int64_t(e) * R;
+          // Colour path: I = (Σ w c + w_b bg)/Σw  →  ∂I/∂w_j = (c_j − I)/Σw, ∂I/∂c_j = w_j/Σw.
+          T dL_dw = 0, dL_dlh[3] = {0, 0, 0};
+          for (int64_t c = 0; c < C; ++c) {
+            const T gc = g[c * plane + p];
+            if (gc == T(0)) continue;
+            const T v0 = col[fv[0] * C + c], v1 = col[fv[1] * C + c], v2 = col[fv[2] * C + c];
+            const T cjc = sm.lam_hat[0] * v0 + sm.lam_hat[1] * v1 + sm.lam_hat[2] * v2;
+            dL_dw += gc * (cjc - o[c * plane + p]) * inv_wsum;
+            const T dc = gc * wj[j] * inv_wsum;
+            dL_dlh[0] += dc * v0, dL_dlh[1] += dc * v1, dL_dlh[2] += dc * v2;
+            rec[9 + c] += sm.lam_hat[0] * dc, rec[9 + C + c] += sm.lam_hat[1] * dc, rec[9 + 2 * C + c] += sm.lam_hat[2] * dc;
+          }
+          (void)cj;
+          // Silhouette: ∂A/∂D_j = Π_{k≠j} (1 − D_k).
+          T others = T(1);
+          for (int k = 0; k < n; ++k)
+            if (k != j) others *= T(1) - smp[k].D;
+          const T dL_dD = dL_dw * ej[j] + gA * others;
+          const T dL_dzt = dL_dw * wj[j] * inv_gamma;
+          // z̃ = (1 − Σ λ̂ z_n)/2.
+          for (int i = 0; i < 3; ++i) {
+            rec[6 + i] += T(-0.5) * dL_dzt * sm.lam_hat[i];
+            dL_dlh[i] += T(-0.5) * dL_dzt * s.zn[i];
+          }
+          // λ̂ = max(λ, 0)/M, then λ = n/Σn.
+          const T M = std::max(sm.lam[0], T(0)) + std::max(sm.lam[1], T(0)) + std::max(sm.lam[2], T(0));
+          const T sh = dL_dlh[0] * sm.lam_hat[0] + dL_dlh[1] * sm.lam_hat[1] + dL_dlh[2] * sm.lam_hat[2];
+          T dL_dlam[3];
+          for (int i = 0; i < 3; ++i) dL_dlam[i] = sm.lam[i] > T(0) ? (dL_dlh[i] - sh) / M : T(0);
+          const T sl2 = dL_dlam[0] * sm.lam[0] + dL_dlam[1] * sm.lam[1] + dL_dlam[2] * sm.lam[2];
+          T dn[3];
+          for (int i = 0; i < 3; ++i) dn[i] = (dL_dlam[i] - sl2) * s.inv_area;
+          // n_0 = X_1 Y_2 − Y_1 X_2 (cyclic), X = q_x − f_x, Y = q_y − f_y.
+          const T X0 = s.q[0][0] - fx, Y0 = s.q[0][1] - fy, X1 = s.q[1][0] - fx, Y1 = s.q[1][1] - fy;
+          const T X2 = s.q[2][0] - fx, Y2 = s.q[2][1] - fy;
+          rec[0] += -dn[1] * Y2 + dn[2] * Y1, rec[1] += dn[1] * X2 - dn[2] * X1;
+          rec[2] += dn[0] * Y2 - dn[2] * Y0, rec[3] += -dn[0] * X2 + dn[2] * X0;
+          rec[4] += -dn[0] * Y1 + dn[1] * Y0, rec[5] += dn[0] * X1 - dn[1] * X0;
+          // D = sigmoid(δ d²/σ); d² to the closest point c = a + t(b − a) of the closest edge.
+          const T dL_dd2 = dL_dD * sm.D * (T(1) - sm.D) * (sm.inside ? inv_sigma : -inv_sigma);
+          const int a = (sm.edge + 1) % 3, b = (sm.edge + 2) % 3;
+          const T abx = s.q[b][0] - s.q[a][0], aby = s.q[b][1] - s.q[a][1];
+          const T rx = fx - (s.q[a][0] + sm.t * abx), ry = fy - (s.q[a][1] + sm.t * aby);
+          rec[2 * a] += dL_dd2 * T(-2) * rx * (T(1) - sm.t), rec[2 * a + 1] += dL_dd2 * T(-2) * ry * (T(1) - sm.t);
+          rec[2 * b] += dL_dd2 * T(-2) * rx * sm.t, rec[2 * b + 1] += dL_dd2 * T(-2) * ry * sm.t;
+        }
+        (void)bg;
+      }
+  }
+
+  // Per face: sum its bin records in tile order, then chain screen → clip:
+  // q = (x, y)/w, z_n = z/w  ⇒  ∂/∂x = ∂/∂q_x / w, …, ∂/∂w = −(x ∂q_x + y ∂q_y + z ∂z_n)/w².
+  const bool want_pos = dL_dpos != nullptr, want_col = dL_dcolors != nullptr;
+  if (want_pos) corner_pos_grad_.resize(static_cast<size_t>(F * 12));
+  if (want_col) corner_color_grad_.resize(static_cast<size_t>(F * 3 * C));
+  const T* pos = clip_pos.data();
+#pragma omp parallel for schedule(dynamic, 64) if (F > 512)
+  for (int64_t f = 0; f < F; ++f) {
+    T acc[9 + 3 * 32];
+    const int64_t RR = std::min<int64_t>(R, 9 + 3 * 32);
+    std::fill(acc, acc + RR, T(0));
+    T* cc = want_col ? corner_color_grad_.data() + f * 3 * C : nullptr;
+    if (want_col) std::fill(cc, cc + 3 * C, T(0));
+    for (int32_t i = face_entry_start_[static_cast<size_t>(f)]; i < face_entry_start_[static_cast<size_t>(f) + 1]; ++i) {
+      const T* rec = entry_grad_.data() + int64_t(face_entries_[static_cast<size_t>(i)]) * R;
+      for (int k = 0; k < 9; ++k) acc[k] += rec[k];
+      if (want_col)
+        for (int64_t k = 0; k < 3 * C; ++k) cc[k] += rec[9 + k];
+    }
+    if (want_pos) {
+      T* cg = corner_pos_grad_.data() + 12 * f;
+      for (int i = 0; i < 3; ++i) {
+        const T* v = pos + 4 * int64_t(faces[static_cast<size_t>(3 * f + i)]);
+        const T iw = T(1) / v[3];
+        const T gx = acc[2 * i], gy = acc[2 * i + 1], gz = acc[6 + i];
+        const bool used = face_entry_start_[static_cast<size_t>(f)] != face_entry_start_[static_cast<size_t>(f) + 1];
+        cg[4 * i] = used ? gx * iw : T(0);
+        cg[4 * i + 1] = used ? gy * iw : T(0);
+        cg[4 * i + 2] = used ? gz * iw : T(0);
+        cg[4 * i + 3] = used ? -(gx * v[0] + gy * v[1] + gz * v[2]) * iw * iw : T(0);
+      }
+    }
+  }
+  if (want_pos) {
+    if (dL_dpos->shape() != clip_pos.shape()) dL_dpos->resize(clip_pos.shape()), dL_dpos->zero();
+    topology_.gather_corners(corner_pos_grad_.data(), 4, dL_dpos->data());
+  }
+  if (want_col) {
+    if (dL_dcolors->shape() != colors.shape()) dL_dcolors->resize(colors.shape()), dL_dcolors->zero();
+    topology_.gather_corners(corner_color_grad_.data(), static_cast<int>(C), dL_dcolors->data());
+  }
+}
+
+template class SoftRasterizerT<float>;
+template class SoftRasterizerT<double>;
+
+}  // namespace invgfx

@@ -1,0 +1,108 @@
+// Soft rasterization in the manner of SoftRas (Liu et al. 2019, "Soft Rasterizer: A Differentiable
+// Renderer for Image-based 3D Reasoning", eqs. 1–6), with a fused hand-written backward.
+//
+// Per pixel (NDC point f) and face j with screen vertices q_i = (x_i, y_i)/w_i:
+//   D_j = sigmoid(δ_j · d_j² / σ)            d_j: distance from f to the triangle's boundary (NDC),
+//                                            δ_j = +1 inside, −1 outside;
+// faces farther than d² ≥ σ·ln(1/ε_d − 1) outside are skipped (D < ε_d), and of the rest the
+// `max_faces` nearest in depth are kept (as PyTorch3D's top-K). With the screen barycentrics λ of f
+// clamped to the triangle (λ̂ = max(λ, 0)/Σ max(λ, 0), PyTorch3D's clip_barycentric_coords), the face's
+// NDC depth is z_j = Σ λ̂_i z_i/w_i (z/w is affine on screen for a plane), z̃_j = (1 − z_j)/2 ∈ [0, 1]
+// (1 = near plane), and its colour c_j = Σ λ̂_i C_i (per-vertex attributes, any number of channels).
+// Aggregation (softmax over depth, eq. 6) with the background term ε_b:
+//   w_j = D_j·exp((z̃_j − z̃_max)/γ), w_b = exp((ε_b − z̃_max)/γ), I = (Σ w_j c_j + w_b·bg) / (Σ w_j + w_b),
+// and the silhouette A = 1 − Π_j (1 − D_j) (eq. 5). z̃_max cancels, it only keeps exp() in range.
+//
+// Gradients reach every kept face of every pixel — covered or within σ reach — through D (the
+// point–segment distance, by the envelope theorem ∂d²/∂a = −2(f − c)(1 − t), ∂d²/∂b = −2(f − c)t for
+// the closest point c = a + t(b − a)), through z̃ and through c_j (both via λ̂), to clip positions
+// (x, y, z, w) and to the per-vertex colours.
+//
+// Speed and determinism: faces are binned into 16×16 tiles (bounds grown by the cut-off radius) and
+// tiles run in parallel in forward and backward. The backward accumulates into one record per
+// (tile, face) bin entry — each owned by one tile — then sums each face's records in tile order and
+// gathers per-vertex sums in corner order: bit-identical at any thread count, no atomics.
+// Faces with a vertex outside the near or far plane (or w ≤ 0) are skipped in this mode (the hard
+// rasterizer clips them exactly); soft mode is for coarse pose and silhouette fitting of objects in
+// front of the camera.
+#pragma once
+
+#include "core/tensor.h"
+#include "render/raster_topology.h"
+#include "render/rasterize.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace invgfx {
+
+struct SoftRasterizeOptions {
+  int width = 256;               // image width, px, 1..16384
+  int height = 256;              // image height, px, 1..16384
+  double sigma = 1e-5;           // σ, squared NDC distance, > 0 (SoftRas default 1e-5)
+  double gamma = 1e-4;           // γ, depth softmax temperature in z̃ units, > 0 (SoftRas default 1e-4)
+  double dist_eps = 1e-4;        // ε_d in (0, 0.5): faces with D < ε_d are skipped (cut-off ln(1/ε_d − 1)·σ)
+  double background_eps = 1e-3;  // ε_b in [0, 1): the background's z̃ in the softmax (SoftRas eps)
+  double background = 0.0;       // background colour, every channel
+  int max_faces = 8;             // K, faces kept per pixel (nearest in depth), 1..32
+  CullMode cull = CullMode::kNone;
+  // Throws std::invalid_argument naming `what` and the field when out of range.
+  void check(const char* what = "SoftRasterizeOptions") const;
+};
+
+template <class T>
+class SoftRasterizerT {
+ public:
+  static constexpr int kTileSize = 16;
+
+  // clip_pos V×4, faces F×3, colors V×C → out (C+1)×H×W: C aggregated colour channels, then A.
+  void forward(const TensorT<T>& clip_pos, const std::vector<int32_t>& faces, const TensorT<T>& colors,
+               const SoftRasterizeOptions& opt, TensorT<T>& out);
+
+  // dL_dout (C+1)×H×W. Adds into *dL_dpos (V×4) and *dL_dcolors (V×C) when not null (each resized and
+  // zeroed first if its shape differs). Must follow the forward with the same inputs.
+  void backward(const TensorT<T>& clip_pos, const std::vector<int32_t>& faces, const TensorT<T>& colors,
+                const SoftRasterizeOptions& opt, const TensorT<T>& out, const TensorT<T>& dL_dout, TensorT<T>* dL_dpos,
+                TensorT<T>* dL_dcolors);
+
+  // Non-differentiable extras of the last forward, for display: per pixel the nearest face whose
+  // interior covers the pixel (−1 none) and its NDC depth z/w (0 where none).
+  const std::vector<int32_t>& nearest_face() const { return nearest_face_; }
+  const TensorT<T>& depth() const { return depth_; }
+
+ private:
+  struct FaceSetup {
+    T q[3][2];       // screen (NDC) vertices
+    T zn[3];         // z/w per vertex
+    T n[3][3];       // n_i(f) = n[i][0]·f_x + n[i][1]·f_y + n[i][2]; λ_i = n_i / area
+    T inv_area;      // 1 / Σ n_i (twice the signed NDC area)
+    T box[4];        // NDC bounds grown by the cut-off radius: x0, y0, x1, y1
+    PixelRect rect;  // pixel bounds, empty when skipped
+  };
+  // Evaluation of one face at one pixel, shared by forward and backward.
+  struct Sample {
+    T lam[3], lam_hat[3];
+    T d2;       // squared distance to the boundary
+    int edge;   // closest edge (opposite vertex index), segment from (edge+1)%3 to (edge+2)%3
+    T t;        // closest point parameter on that segment
+    bool inside;
+    T D, zt;
+  };
+  bool sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, Sample& out) const;
+
+  std::vector<FaceSetup> setup_;
+  std::vector<int32_t> tile_start_, tile_faces_, fill_;
+  std::vector<int32_t> face_entry_start_, face_entries_;  // face → bin entries, in tile order
+  std::vector<int32_t> slots_;                            // K per pixel: bin entry index, −1 unused
+  std::vector<T> entry_grad_;                             // per bin entry: 9 screen + 3C colour grads
+  std::vector<T> corner_pos_grad_, corner_color_grad_;
+  std::vector<T> ndc_x_, ndc_y_;
+  std::vector<int32_t> nearest_face_;
+  TensorT<T> depth_;
+  RasterTopology topology_;
+};
+
+using SoftRasterizer = SoftRasterizerT<float>;
+using SoftRasterizerD = SoftRasterizerT<double>;
+
+}  // namespace invgfx
