@@ -79,13 +79,13 @@ double loss_denominator(const TensorT<T>& pred, const LossWeighting<T>& weightin
 // per-element penalty is penalty_at(e) at flat pred index e. Parallel over mask rows; each mask
 // element is written by one thread, so the result does not depend on the thread count.
 template <class T, class PenaltyAt>
-void add_mask_gradient(const std::string& loss, const Shape& pred_shape, const LossWeighting<T>& weighting,
+void add_mask_gradient(const LossT<T>& loss, const Shape& pred_shape, const LossWeighting<T>& weighting,
                        const LossBroadcast& wb, double denom, T value, T dL_dloss, PenaltyAt penalty_at,
                        TensorT<T>& dL_dmask) {
   if (!weighting.mask)
-    throw std::invalid_argument(loss + ": a mask gradient was requested but there is no mask");
+    throw std::invalid_argument(loss.name() + ": a mask gradient was requested but there is no mask");
   if (dL_dmask.shape() != weighting.mask->shape())
-    throw std::invalid_argument(loss + ": mask gradient buffer has shape " + dL_dmask.shape().str() +
+    throw std::invalid_argument(loss.name() + ": mask gradient buffer has shape " + dL_dmask.shape().str() +
                                 ", expected the mask's " + weighting.mask->shape().str());
   if (!(denom > 0.0)) return;
   const Dims4 d = as4d(pred_shape), md = as4d(weighting.mask->shape());
@@ -181,7 +181,7 @@ class PixelwiseLossT : public LossT<T> {
       const T* p = pred.data();
       const T* t = target.data();
       const T param = param_;
-      add_mask_gradient(this->name(), pred.shape(), weighting, wb, loss_denominator(pred, weighting, mb), value_,
+      add_mask_gradient<T>(*this, pred.shape(), weighting, wb, loss_denominator(pred, weighting, mb), value_,
                         dL_dloss, [=](int64_t e) { return Penalty::value(p[e] - t[e], param); }, *dL_dmask);
     }
   }

@@ -194,7 +194,7 @@ void SsimLossT<T>::backward(const TensorT<T>& pred, const TensorT<T>& target, co
     throw std::logic_error(name() + ": backward called without a forward on inputs of shape " + pred.shape().str());
   if (dL_dmask) {
     const T* ssim = ssim_.data();
-    add_mask_gradient(name(), pred.shape(), weighting, wb, loss_denominator(pred, weighting, mb), value_, dL_dloss,
+    add_mask_gradient<T>(*this, pred.shape(), weighting, wb, loss_denominator(pred, weighting, mb), value_, dL_dloss,
                       [=](int64_t e) { return T(1) - ssim[e]; }, *dL_dmask);
   }
   if (!dL_dpred && !dL_dtarget) return;
