@@ -314,6 +314,22 @@ TEST(Optimizer, ClippingBoundsTheGlobalNorm) {
   EXPECT_THROW(sgd.set_max_grad_norm(-1), std::invalid_argument);
 }
 
+TEST(Optimizer, HugeFiniteGradientsAreClippedNotMistakenForNan) {
+  // In double, (3e200)² overflows to inf although the gradient is finite: the norm is recomputed
+  // with scaling (5e200), the step is taken, and clipping to 1 gives the unit direction (0.6, 0.8).
+  ParameterD p("p", group::kNet, Shape{2});
+  p.grad[0] = 3e200, p.grad[1] = 4e200;
+  SgdSettings s;
+  s.lr = 1.0;
+  SgdD sgd({&p}, s);
+  sgd.set_max_grad_norm(1.0);
+  const StepReport r = sgd.step();
+  ASSERT_TRUE(r.applied) << r.problem;
+  EXPECT_NEAR(r.grad_norm / 5e200, 1.0, 1e-15);
+  EXPECT_NEAR(p.value[0], -0.6, 1e-15);
+  EXPECT_NEAR(p.value[1], -0.8, 1e-15);
+}
+
 TEST(Optimizer, GuardRefusesNonFiniteLossOrGradientAndChangesNothing) {
   ParameterD a("enc.conv1.weight", group::kNet, Shape{5}), b("isp.ccm", group::kIsp, Shape{4});
   Rng rng(5);
