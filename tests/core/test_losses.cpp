@@ -19,6 +19,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -331,6 +332,33 @@ TEST(Losses, FloatMatchesDoubleAndIsDeterministic) {
   run(msef, msed);
   run(chf, chd);
   run(sf, sd);
+}
+
+TEST(Losses, SsimPlaneAndRowSplitsAgreeBitForBit) {
+  // Three planes: one thread splits the work by planes, two threads by rows (too few planes to
+  // balance); the results must be identical, value, map and gradients.
+  const Shape s{1, 3, 64, 72};
+  Tensor p(s), t(s), mask({1, 1, 64, 72});
+  Rng rng(22);
+  rng.fill_uniform(p, 0, 1);
+  rng.fill_uniform(t, 0, 1);
+  rng.fill_uniform(mask, 0, 1);
+  SsimLoss a, b;
+  Tensor ga(s, 0.f), gb(s, 0.f), ta(s, 0.f), tb(s, 0.f), ma(mask.shape(), 0.f), mb(mask.shape(), 0.f);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const float va = a.evaluate(p, t, {&mask, nullptr, 1.f}, &ga, &ta, &ma);
+  omp_set_num_threads(2);
+  const float vb = b.evaluate(p, t, {&mask, nullptr, 1.f}, &gb, &tb, &mb);
+  omp_set_num_threads(threads);
+  EXPECT_EQ(va, vb);
+  auto same = [](const Tensor& x, const Tensor& y) {
+    return std::memcmp(x.data(), y.data(), sizeof(float) * static_cast<size_t>(x.numel())) == 0;
+  };
+  EXPECT_TRUE(same(a.ssim_map(), b.ssim_map()));
+  EXPECT_TRUE(same(ga, gb));
+  EXPECT_TRUE(same(ta, tb));
+  EXPECT_TRUE(same(ma, mb));
 }
 
 TEST(Losses, LossNodeInAGraphWithMaskSlot) {
