@@ -3,6 +3,8 @@
 
 #include "core/gemm.h"
 
+#include <omp.h>
+
 #include <stdexcept>
 
 namespace invgfx {
@@ -39,6 +41,15 @@ Conv2dT<T>::Conv2dT(const Conv2dOptions& opt) : opt_(opt) {
 }
 
 template <class T>
+bool Conv2dT<T>::per_image(int64_t n, int64_t p) {
+  // Whole images per thread pay off when there are enough of them to share out evenly and each
+  // product is wide enough (P ≥ 256 columns) to fill the 48-wide register tiles; otherwise one
+  // batched product split across threads is better.
+  const int64_t t = omp_get_max_threads();
+  return n >= 2 && n >= t && n % t == 0 && p >= 256;
+}
+
+template <class T>
 ConvGeometry Conv2dT<T>::geometry(const Shape& x) const {
   if (x.rank() != 4 || x[1] != opt_.in_channels)
     throw std::invalid_argument("conv2d: input " + x.str() + " is not N×" + std::to_string(opt_.in_channels) +
@@ -58,9 +69,25 @@ void Conv2dT<T>::forward(const TensorT<T>& x, TensorT<T>& y) {
   const ConvGeometry g = geometry(x.shape());
   const int64_t n = x.dim(0), k = g.rows(), p = g.pixels(), np = n * p, co = opt_.out_channels;
   col_.resize(shape_of({k, np}));
-  im2col_batch(x.data(), n, g, col_.data());
   y.resize(shape_of({n, co, g.out_h, g.out_w}));
   const T* bias = opt_.bias ? bias_.value.data() : nullptr;
+  if (per_image(n, p)) {
+    // One image per thread: its im2col block is still in cache when its product reads it, and the
+    // product's C_out × P output is already the NCHW layout.
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t plane = g.in_h * g.in_w, kk = g.kernel_h * g.kernel_w;
+      for (int64_t c = 0; c < opt_.in_channels; ++c)
+        im2col_plane(x.data() + (i * opt_.in_channels + c) * plane, g, col_.data() + c * kk * np + i * p, np);
+      T* yi = y.data() + i * co * p;
+      gemm_serial<T>(false, false, co, p, k, weight_.value.data(), k, col_.data() + i * p, np, yi, p, false);
+      if (bias)
+        for (int64_t c = 0; c < co; ++c)
+          for (int64_t j = 0; j < p; ++j) yi[c * p + j] += bias[c];
+    }
+    return;
+  }
+  im2col_batch(x.data(), n, g, col_.data());
   if (n == 1) {
     // One image: the product's C_out × P output already is the NCHW layout.
     gemm<T>(false, false, co, np, k, weight_.value.data(), k, col_.data(), np, y.data(), np, false);
@@ -95,7 +122,19 @@ void Conv2dT<T>::backward(const TensorT<T>& x, const TensorT<T>& /*y*/, const Te
     // dL/dW (C_out × K) += dL/dY (C_out × NP) · colᵀ (NP × K).
     gemm<T>(false, true, co, k, np, dy, np, col_.data(), np, weight_.grad.data(), k, true);
   }
-  if (dL_dx) {
+  if (dL_dx && per_image(n, p)) {
+    // Per image: dcol_i (K × P) = Wᵀ · dL/dY_i, whose right operand is the image's NCHW gradient as
+    // is, scattered back while still in cache.
+    dcol_.resize(shape_of({k, np}));
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      T* dcol = dcol_.data() + i * k * p;
+      gemm_serial<T>(true, false, k, p, co, weight_.value.data(), k, dL_dy.data() + i * co * p, p, dcol, p, false);
+      const int64_t plane = g.in_h * g.in_w, kk = g.kernel_h * g.kernel_w;
+      for (int64_t c = 0; c < opt_.in_channels; ++c)
+        col2im_plane_add(dcol + c * kk * p, p, g, dL_dx->data() + (i * opt_.in_channels + c) * plane);
+    }
+  } else if (dL_dx) {
     // dcol (K × NP) = Wᵀ (K × C_out) · dL/dY (C_out × NP), then scattered back onto the image.
     dcol_.resize(shape_of({k, np}));
     gemm<T>(true, false, k, np, co, weight_.value.data(), k, dy, np, dcol_.data(), np, false);

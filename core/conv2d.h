@@ -46,6 +46,7 @@ class Conv2dT : public UnaryNodeT<T> {
 
  private:
   ConvGeometry geometry(const Shape& x) const;
+  static bool per_image(int64_t n, int64_t p);
 
   Conv2dOptions opt_;
   ParameterT<T> weight_, bias_;

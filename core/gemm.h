@@ -17,4 +17,9 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
           const T* b, int64_t ldb, T* c, int64_t ldc, bool accumulate);
 
+// The same on the calling thread only, for use inside a parallel region (e.g. one image per thread).
+template <class T>
+void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
+                 const T* b, int64_t ldb, T* c, int64_t ldc, bool accumulate);
+
 }  // namespace invgfx

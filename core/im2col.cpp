@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace invgfx {
 
@@ -46,53 +47,119 @@ inline void valid_range(int64_t out, int64_t in, int64_t s, int64_t pad, int64_t
 
 }  // namespace
 
+// Both directions work row by row through "phase buffers": an input row is split into its stride_w
+// phases, buf[φ][j] = x[(j − B)·s + φ] (zero outside the row), so that the kernel tap kx reads (or adds
+// into) the contiguous run buf[(kx − pad) mod s][ox + ⌊(kx − pad)/s⌋ + B], ox = 0…OW−1. This turns the
+// strided gathers/scatters of a strided convolution into unit-stride vector loops and removes all
+// border tests from the inner loops.
+namespace {
+
+// Floor division and modulo for a possibly negative numerator and a positive divisor.
+inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+template <class T>
+T* phase_scratch(int64_t n) {
+  // Per thread, grown once: steady state does not allocate.
+  thread_local std::vector<T> buf;
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+  return buf.data();
+}
+
+}  // namespace
+
 template <class T>
 void im2col_plane(const T* x, const ConvGeometry& g, T* col, int64_t ld) {
-  const int64_t ow = g.out_w, sw = g.stride_w;
+  const int64_t s = g.stride_w, ow = g.out_w, w = g.in_w, kw = g.kernel_w, pw = g.pad_w;
+  const int64_t b = (pw + s - 1) / s, len = ow + (kw - 1) / s + b + 2;
+  T* buf = phase_scratch<T>(s * len);
+  // Output rows whose input row lies in the padding are zero.
   for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
     int64_t oy_lo, oy_hi;
     valid_range(g.out_h, g.in_h, g.stride_h, g.pad_h, ky, oy_lo, oy_hi);
-    for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-      T* row = col + (ky * g.kernel_w + kx) * ld;
-      int64_t ox_lo, ox_hi;
-      valid_range(ow, g.in_w, sw, g.pad_w, kx, ox_lo, ox_hi);
+    for (int64_t kx = 0; kx < kw; ++kx) {
+      T* row = col + (ky * kw + kx) * ld;
       std::fill(row, row + oy_lo * ow, T(0));
-      for (int64_t oy = oy_lo; oy < oy_hi; ++oy) {
-        T* r = row + oy * ow;
-        const T* xr = x + (oy * g.stride_h - g.pad_h + ky) * g.in_w;
-        const int64_t off = kx - g.pad_w;  // input column = ox·sw + off, ≥ 0 on [ox_lo, ox_hi)
-        std::fill(r, r + ox_lo, T(0));
-        if (sw == 1) {
-          std::copy(xr + ox_lo + off, xr + ox_hi + off, r + ox_lo);
-        } else {
-#pragma omp simd
-          for (int64_t ox = ox_lo; ox < ox_hi; ++ox) r[ox] = xr[ox * sw + off];
-        }
-        std::fill(r + ox_hi, r + ow, T(0));
-      }
       std::fill(row + oy_hi * ow, row + g.out_h * ow, T(0));
+    }
+  }
+  for (int64_t iy = 0; iy < g.in_h; ++iy) {
+    const T* xr = x + iy * w;
+    // Deinterleave the row into its phases, with zero padding around it.
+    std::fill(buf, buf + s * len, T(0));
+    if (s == 1) {
+      std::copy(xr, xr + w, buf + b);
+    } else if (s == 2) {
+      T* b0 = buf + b;
+      T* b1 = buf + len + b;
+      const int64_t half = w / 2;
+#pragma omp simd
+      for (int64_t j = 0; j < half; ++j) {
+        b0[j] = xr[2 * j];
+        b1[j] = xr[2 * j + 1];
+      }
+      if (w % 2) b0[half] = xr[w - 1];
+    } else {
+      for (int64_t p = 0; p < w; ++p) buf[(p % s) * len + p / s + b] = xr[p];
+    }
+    // Every (ky, oy) with oy·sh − ph + ky = iy reads this row.
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+      const int64_t t = iy + g.pad_h - ky;
+      if (t < 0 || t % g.stride_h) continue;
+      const int64_t oy = t / g.stride_h;
+      if (oy >= g.out_h) continue;
+      for (int64_t kx = 0; kx < kw; ++kx) {
+        const int64_t q = kx - pw, phase = q - floor_div(q, s) * s, shift = floor_div(q, s);
+        const T* src = buf + phase * len + shift + b;
+        T* dst = col + (ky * kw + kx) * ld + oy * ow;
+        // Rows are short (OW values): an inline vector loop beats a memmove call.
+#pragma omp simd
+        for (int64_t ox = 0; ox < ow; ++ox) dst[ox] = src[ox];
+      }
     }
   }
 }
 
 template <class T>
 void col2im_plane_add(const T* col, int64_t ld, const ConvGeometry& g, T* x) {
-  const int64_t ow = g.out_w, sw = g.stride_w;
-  for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-    int64_t oy_lo, oy_hi;
-    valid_range(g.out_h, g.in_h, g.stride_h, g.pad_h, ky, oy_lo, oy_hi);
-    for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-      const T* row = col + (ky * g.kernel_w + kx) * ld;
-      int64_t ox_lo, ox_hi;
-      valid_range(ow, g.in_w, sw, g.pad_w, kx, ox_lo, ox_hi);
-      for (int64_t oy = oy_lo; oy < oy_hi; ++oy) {
-        const T* r = row + oy * ow;
-        T* xr = x + (oy * g.stride_h - g.pad_h + ky) * g.in_w;
-        const int64_t off = kx - g.pad_w;
-        // Within one (ky, kx, oy) the targets ox·sw + off are distinct, so the loop vectorises.
+  const int64_t s = g.stride_w, ow = g.out_w, w = g.in_w, kw = g.kernel_w, pw = g.pad_w;
+  const int64_t b = (pw + s - 1) / s, len = ow + (kw - 1) / s + b + 2;
+  T* buf = phase_scratch<T>(s * len);
+  for (int64_t iy = 0; iy < g.in_h; ++iy) {
+    bool any = false;
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+      const int64_t t = iy + g.pad_h - ky;
+      if (t < 0 || t % g.stride_h) continue;
+      const int64_t oy = t / g.stride_h;
+      if (oy >= g.out_h) continue;
+      if (!any) std::fill(buf, buf + s * len, T(0));
+      any = true;
+      for (int64_t kx = 0; kx < kw; ++kx) {
+        const int64_t q = kx - pw, phase = q - floor_div(q, s) * s, shift = floor_div(q, s);
+        T* dst = buf + phase * len + shift + b;
+        const T* src = col + (ky * kw + kx) * ld + oy * ow;
 #pragma omp simd
-        for (int64_t ox = ox_lo; ox < ox_hi; ++ox) xr[ox * sw + off] += r[ox];
+        for (int64_t ox = 0; ox < ow; ++ox) dst[ox] += src[ox];
       }
+    }
+    if (!any) continue;
+    // Interleave the phases back onto the row; entries that fell into the padding are dropped.
+    T* xr = x + iy * w;
+    if (s == 1) {
+      const T* b0 = buf + b;
+#pragma omp simd
+      for (int64_t p = 0; p < w; ++p) xr[p] += b0[p];
+    } else if (s == 2) {
+      const T* b0 = buf + b;
+      const T* b1 = buf + len + b;
+      const int64_t half = w / 2;
+#pragma omp simd
+      for (int64_t j = 0; j < half; ++j) {
+        xr[2 * j] += b0[j];
+        xr[2 * j + 1] += b1[j];
+      }
+      if (w % 2) xr[w - 1] += b0[half];
+    } else {
+      for (int64_t p = 0; p < w; ++p) xr[p] += buf[(p % s) * len + p / s + b];
     }
   }
 }

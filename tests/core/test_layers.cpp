@@ -163,6 +163,25 @@ TEST(Conv2d, ThreadedPathMatchesReference) {
   expect_grads(convd, xd, opt);
 }
 
+// Outputs of ≥ 256 pixels with an even batch take the one-image-per-thread path.
+TEST(Conv2d, PerImagePathMatchesReference) {
+  const ConvCase c{2, 2, 3, 32, 34, 4, 4, 2, 2, 1, 1, true};  // 16×17 = 272 output pixels
+  Conv2dD conv(conv_options(c));
+  randomize_params(conv, 35);
+  TensorD x = random_tensor({c.n, c.ci, c.h, c.w}, 36), y;
+  conv.forward(x, y);
+  EXPECT_LT(max_abs_diff(y, naive_conv(x, conv)), 1e-12);
+  GradCheckOptions opt = tight();
+  opt.max_elements = 60;
+  expect_grads(conv, x, opt);
+  Conv2d convf(conv_options(c));
+  convf.weight().value = conv.weight().value.cast<float>();
+  convf.bias().value = conv.bias().value.cast<float>();
+  Tensor yf;
+  convf.forward(x.cast<float>(), yf);
+  EXPECT_LT(max_abs_diff(yf.cast<double>(), y), 1e-5);
+}
+
 TEST(Conv2d, RejectsBadInput) {
   Conv2dD conv(Conv2dOptions::square(3, 4, 3));
   TensorD y, wrong_channels({1, 2, 8, 8}), too_small({1, 3, 2, 2});
