@@ -3,6 +3,10 @@
 #include "isp/black_white_level.h"
 #include "isp/color_matrix.h"
 #include "isp/demosaic.h"
+#include "isp/lens_shading.h"
+#include "isp/saturation.h"
+#include "isp/sensor.h"
+#include "isp/sharpen.h"
 #include "isp/srgb.h"
 #include "isp/tone_curve.h"
 #include "isp/white_balance.h"
@@ -13,14 +17,20 @@
 namespace invgfx {
 
 const std::vector<std::string>& isp_stage_names() {
-  static const std::vector<std::string> names = {"black_white_level", "white_balance", "demosaic",
-                                                 "color_matrix", "tone_curve", "srgb"};
+  static const std::vector<std::string> names = {"sensor",       "black_white_level", "lens_shading",
+                                                 "white_balance", "demosaic",         "color_matrix",
+                                                 "tone_curve",    "saturation",       "sharpen",
+                                                 "srgb"};
   return names;
 }
 
 template <class T>
 std::unique_ptr<IspStageT<T>> make_isp_stage(const std::string& name) {
+  if (name == "sensor") return std::make_unique<SensorT<T>>();
   if (name == "black_white_level") return std::make_unique<BlackWhiteLevelT<T>>();
+  if (name == "lens_shading") return std::make_unique<LensShadingT<T>>();
+  if (name == "saturation") return std::make_unique<SaturationT<T>>();
+  if (name == "sharpen") return std::make_unique<SharpenT<T>>();
   if (name == "white_balance") return std::make_unique<WhiteBalanceT<T>>();
   if (name == "demosaic") return std::make_unique<DemosaicT<T>>();
   if (name == "color_matrix") return std::make_unique<ColorMatrixT<T>>();
