@@ -15,7 +15,10 @@ constexpr int64_t kParallelMin = int64_t{1} << 12;  // elements; below this one 
 // each thread then runs every pass of its planes with no barrier in between. Otherwise (a few large
 // planes) each pass is split by rows. Both give identical results: every output is computed the
 // same way, and the loss is summed from per-row partials in a fixed order.
-inline bool split_by_planes(int64_t planes) { return planes >= 2 * static_cast<int64_t>(omp_get_max_threads()); }
+// Small images (below kParallelMin elements) run on the calling thread either way.
+inline bool split_by_planes(int64_t planes, int64_t numel) {
+  return numel >= kParallelMin && planes >= 2 * static_cast<int64_t>(omp_get_max_threads());
+}
 
 // Vertical pass of the separable window over k maps of `planes` planes of H×W:
 // dst(p, h, x) = row_scale[h] · Σ_{|i−h| ≤ r, 0 ≤ i < H} g[|i − h|] src(p, i, x) (row_scale may be null).
@@ -187,7 +190,7 @@ T SsimLossT<T>::forward(const TensorT<T>& pred, const TensorT<T>& target, const 
       part[row] = acc;
     }
   };
-  if (split_by_planes(planes)) {
+  if (split_by_planes(planes, pred.numel())) {
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < planes; ++p) run_planes(p, p + 1, false);
   } else {
@@ -293,7 +296,7 @@ void SsimLossT<T>::backward(const TensorT<T>& pred, const TensorT<T>& target, co
       if (gy) gy[e] += ay[e] + T(2) * Y[e] * bb[e] + X[e] * cc[e];
     }
   };
-  if (split_by_planes(planes)) {
+  if (split_by_planes(planes, pred.numel())) {
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < planes; ++p) run_planes(p, p + 1, false);
   } else {
