@@ -1,6 +1,7 @@
 #include "render/texture.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -50,29 +51,64 @@ TextureT<T>::TextureT(int channels, int height, int width, const TextureOptions&
   texels.value.fill(T(0.5));
 }
 
+// Levels used by a lookup at `lod` given `n` levels: l0 = ⌊lod⌋, l1 = l0 + 1 (both capped), and the
+// weight of l1.
+namespace {
+
+struct LevelPair {
+  int l0, l1, used;
+  double w1;
+};
+
+LevelPair level_pair(double lod, int n) {
+  LevelPair p;
+  p.l0 = std::min(static_cast<int>(lod), n - 1);
+  p.l1 = std::min(p.l0 + 1, n - 1);
+  p.w1 = p.l0 == p.l1 ? 0.0 : lod - p.l0;
+  p.used = p.w1 != 0.0 ? 2 : 1;
+  return p;
+}
+
+}  // namespace
+
+template <class T>
+const TensorT<T>& TextureT<T>::level(int l) const {
+  return l == 0 ? texels.value : levels_[static_cast<size_t>(l)];
+}
+
+template <class T>
+int TextureT<T>::num_levels() const {
+  const TensorT<T>& base = texels.value;
+  int max_levels = 1;
+  for (int64_t h = base.dim(1), w = base.dim(2); h > 1 || w > 1;
+       h = std::max<int64_t>(1, h / 2), w = std::max<int64_t>(1, w / 2))
+    ++max_levels;
+  return options.mip_levels <= 0 ? max_levels : std::min(options.mip_levels, max_levels);
+}
+
+// Only the levels a lookup at options.lod reads are built (level 0 is texels.value itself).
 template <class T>
 void TextureT<T>::build_pyramid() {
   const TensorT<T>& base = texels.value;
   if (base.rank() != 3) throw std::invalid_argument("Texture: texels must be C×H×W, got " + base.shape().str());
   const int64_t C = base.dim(0);
-  int max_levels = 1;
-  for (int64_t h = base.dim(1), w = base.dim(2); h > 1 || w > 1; h = std::max<int64_t>(1, h / 2), w = std::max<int64_t>(1, w / 2))
-    ++max_levels;
-  const int n = options.mip_levels <= 0 ? max_levels : std::min(options.mip_levels, max_levels);
-  levels_.resize(static_cast<size_t>(n));
-  levels_[0].copy_from(base);
-  for (int k = 1; k < n; ++k) {
-    const TensorT<T>& a = levels_[static_cast<size_t>(k - 1)];
+  const LevelPair lp = level_pair(options.lod, num_levels());
+  const int top = lp.used == 2 ? lp.l1 : lp.l0;
+  levels_.resize(static_cast<size_t>(top + 1));
+  for (int k = 1; k <= top; ++k) {
+    const TensorT<T>& a = level(k - 1);
     const int64_t h = a.dim(1), w = a.dim(2), H = std::max<int64_t>(1, h / 2), W = std::max<int64_t>(1, w / 2);
     TensorT<T>& b = levels_[static_cast<size_t>(k)];
     b.resize({C, H, W});
+#pragma omp parallel for collapse(2) schedule(static) if (C * H * W > 16384)
     for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < H; ++i)
+      for (int64_t i = 0; i < H; ++i) {
+        const int64_t i0 = std::min(2 * i, h - 1), i1 = std::min(2 * i + 1, h - 1);
         for (int64_t j = 0; j < W; ++j) {
-          const int64_t i0 = std::min(2 * i, h - 1), i1 = std::min(2 * i + 1, h - 1);
           const int64_t j0 = std::min(2 * j, w - 1), j1 = std::min(2 * j + 1, w - 1);
           b.at(c, i, j) = T(0.25) * (a.at(c, i0, j0) + a.at(c, i0, j1) + a.at(c, i1, j0) + a.at(c, i1, j1));
         }
+      }
   }
 }
 
@@ -84,19 +120,15 @@ void TextureT<T>::forward(const TensorT<T>& uv, TensorT<T>& out) {
   build_pyramid();
   const int64_t C = texels.value.dim(0), H = uv.dim(1), W = uv.dim(2), HW = H * W;
   out.resize({C, H, W});
-  const int nl = static_cast<int>(levels_.size());
-  const int l0 = std::min(static_cast<int>(options.lod), nl - 1), l1 = std::min(l0 + 1, nl - 1);
-  const T wl = l0 == l1 ? T(0) : static_cast<T>(options.lod - l0);  // weight of level l1
-  const int used_levels = (l1 != l0 && wl != T(0)) ? 2 : 1;
+  const LevelPair lp = level_pair(options.lod, num_levels());
   const T* U = uv.data();
   T* Y = out.data();
 #pragma omp parallel for schedule(static) if (HW > 4096)
   for (int64_t i = 0; i < HW; ++i) {
     for (int64_t c = 0; c < C; ++c) Y[c * HW + i] = T(0);
-    for (int k = 0; k < used_levels; ++k) {
-      const int l = k == 0 ? l0 : l1;
-      const T wlev = k == 0 ? T(1) - wl : wl;
-      const TensorT<T>& tex = levels_[static_cast<size_t>(l)];
+    for (int k = 0; k < lp.used; ++k) {
+      const T wlev = static_cast<T>(k == 0 ? 1 - lp.w1 : lp.w1);
+      const TensorT<T>& tex = level(k == 0 ? lp.l0 : lp.l1);
       const Taps t = taps(U[i], U[HW + i], tex.dim(2), tex.dim(1), options);
       const T fx = static_cast<T>(t.fx), fy = static_cast<T>(t.fy);
       for (int64_t c = 0; c < C; ++c) {
@@ -114,19 +146,30 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
   const int64_t C = texels.value.dim(0), H = uv.dim(1), W = uv.dim(2), HW = H * W;
   if (dL_dout.rank() != 3 || dL_dout.dim(0) != C || dL_dout.dim(1) != H || dL_dout.dim(2) != W)
     throw std::invalid_argument("Texture::backward: dL_dout must be " + std::to_string(C) + "×H×W like the output");
-  const int nl = static_cast<int>(levels_.size());
-  const int l0 = std::min(static_cast<int>(options.lod), nl - 1), l1 = std::min(l0 + 1, nl - 1);
-  const T wl = l0 == l1 ? T(0) : static_cast<T>(options.lod - l0);
+  const LevelPair lp = level_pair(options.lod, num_levels());
   const bool want_tex = texels.requires_grad;
-  // Fixed row bands: one gradient buffer per band and level used, summed in band order afterwards.
+  const int top = lp.used == 2 ? lp.l1 : lp.l0;
+  // Destinations: level 0's gradient is texels.grad itself; levels 1..top get zeroed buffers whose
+  // sums are pushed down the pyramid below. Band 0 scatters straight into the destination, bands
+  // 1.. into their own buffers, added afterwards in band order: bit-identical at any thread count.
   const int bands = HW > 65536 ? 4 : 1;
-  const int used_levels = (l1 != l0 && wl != T(0)) ? 2 : 1;
+  std::array<TensorT<T>*, 2> dest{nullptr, nullptr};
   if (want_tex) {
-    band_grads_.resize(static_cast<size_t>(bands * used_levels));
-    for (int b = 0; b < bands; ++b)
-      for (int k = 0; k < used_levels; ++k) {
-        TensorT<T>& g = band_grads_[static_cast<size_t>(b * used_levels + k)];
-        g.resize(levels_[static_cast<size_t>(k == 0 ? l0 : l1)].shape());
+    texels.grad.resize(texels.value.shape());
+    level_grads_.resize(static_cast<size_t>(top + 1));
+    for (int l = 1; l <= top; ++l) {
+      level_grads_[static_cast<size_t>(l)].resize(level(l).shape());
+      level_grads_[static_cast<size_t>(l)].zero();
+    }
+    for (int k = 0; k < lp.used; ++k) {
+      const int l = k == 0 ? lp.l0 : lp.l1;
+      dest[static_cast<size_t>(k)] = l == 0 ? &texels.grad : &level_grads_[static_cast<size_t>(l)];
+    }
+    band_grads_.resize(static_cast<size_t>((bands - 1) * lp.used));
+    for (int b = 1; b < bands; ++b)
+      for (int k = 0; k < lp.used; ++k) {
+        TensorT<T>& g = band_grads_[static_cast<size_t>((b - 1) * lp.used + k)];
+        g.resize(dest[static_cast<size_t>(k)]->shape());
         g.zero();
       }
   }
@@ -137,14 +180,15 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
     const int64_t r0 = H * b / bands, r1 = H * (b + 1) / bands;
     for (int64_t i = r0 * W; i < r1 * W; ++i) {
       T du = 0, dv = 0;
-      for (int k = 0; k < used_levels; ++k) {
-        const int l = k == 0 ? l0 : l1;
-        const T wlev = k == 0 ? T(1) - wl : wl;
-        const TensorT<T>& tex = levels_[static_cast<size_t>(l)];
+      for (int k = 0; k < lp.used; ++k) {
+        const T wlev = static_cast<T>(k == 0 ? 1 - lp.w1 : lp.w1);
+        const TensorT<T>& tex = level(k == 0 ? lp.l0 : lp.l1);
         const int64_t tw = tex.dim(2), th = tex.dim(1);
         const Taps t = taps(U[i], U[HW + i], tw, th, options);
         const T fx = static_cast<T>(t.fx), fy = static_cast<T>(t.fy);
-        TensorT<T>* g = want_tex ? &band_grads_[static_cast<size_t>(b * used_levels + k)] : nullptr;
+        TensorT<T>* g = !want_tex ? nullptr
+                        : b == 0  ? dest[static_cast<size_t>(k)]
+                                  : &band_grads_[static_cast<size_t>((b - 1) * lp.used + k)];
         for (int64_t c = 0; c < C; ++c) {
           const T gc = wlev * G[c * HW + i];
           if (gc == T(0)) continue;
@@ -168,39 +212,33 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
   }
   if (!want_tex) return;
 
-  // Sum the bands per level, then push each level's gradient down the pyramid through the adjoint
-  // of the 2×2 box filter (each parent texel's gradient spread ¼ to its four children).
-  level_grads_.resize(levels_.size());
-  for (int l = 0; l <= l1; ++l) {
-    level_grads_[static_cast<size_t>(l)].resize(levels_[static_cast<size_t>(l)].shape());
-    level_grads_[static_cast<size_t>(l)].zero();
+  for (int k = 0; k < lp.used; ++k) {
+    TensorT<T>& d = *dest[static_cast<size_t>(k)];
+    const int64_t n = d.numel();
+#pragma omp parallel for schedule(static) if (n > 65536 && bands > 1)
+    for (int64_t i = 0; i < n; ++i)
+      for (int b = 1; b < bands; ++b) d[i] += band_grads_[static_cast<size_t>((b - 1) * lp.used + k)][i];
   }
-  for (int k = 0; k < used_levels; ++k) {
-    TensorT<T>& dst = level_grads_[static_cast<size_t>(k == 0 ? l0 : l1)];
-    for (int b = 0; b < bands; ++b) {
-      const TensorT<T>& src = band_grads_[static_cast<size_t>(b * used_levels + k)];
-      for (int64_t i = 0; i < dst.numel(); ++i) dst[i] += src[i];
-    }
-  }
-  for (int l = l1; l >= 1; --l) {
+  // Push each level's gradient down through the adjoint of the 2×2 box filter (each parent texel's
+  // gradient spread ¼ to its children). Parent rows own disjoint child rows, so rows run in parallel.
+  for (int l = top; l >= 1; --l) {
     const TensorT<T>& gb = level_grads_[static_cast<size_t>(l)];
-    TensorT<T>& ga = level_grads_[static_cast<size_t>(l - 1)];
-    const int64_t h = ga.dim(1), w = ga.dim(2);
+    TensorT<T>& ga = l == 1 ? texels.grad : level_grads_[static_cast<size_t>(l - 1)];
+    const int64_t h = ga.dim(1), w = ga.dim(2), PH = gb.dim(1), PW = gb.dim(2);
+#pragma omp parallel for collapse(2) schedule(static) if (C * PH * PW > 16384)
     for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < gb.dim(1); ++i)
-        for (int64_t j = 0; j < gb.dim(2); ++j) {
+      for (int64_t i = 0; i < PH; ++i) {
+        const int64_t i0 = std::min(2 * i, h - 1), i1 = std::min(2 * i + 1, h - 1);
+        for (int64_t j = 0; j < PW; ++j) {
           const T q = T(0.25) * gb.at(c, i, j);
-          const int64_t i0 = std::min(2 * i, h - 1), i1 = std::min(2 * i + 1, h - 1);
           const int64_t j0 = std::min(2 * j, w - 1), j1 = std::min(2 * j + 1, w - 1);
           ga.at(c, i0, j0) += q;
           ga.at(c, i0, j1) += q;
           ga.at(c, i1, j0) += q;
           ga.at(c, i1, j1) += q;
         }
+      }
   }
-  texels.grad.resize(texels.value.shape());
-  const TensorT<T>& g0 = level_grads_[0];
-  for (int64_t i = 0; i < g0.numel(); ++i) texels.grad[i] += g0[i];
 }
 
 template class TextureT<float>;

@@ -5,13 +5,14 @@
 // files are stored — has its centre at u = (j + ½)/W, v = 1 − (i + ½)/H. Sample point in texels:
 // x = u·W − ½, y = (1 − v)·H − ½; the four taps around it are wrapped (repeat) or clamped per axis.
 //
-// Mipmaps: level k is the 2×2 box average of level k−1 (odd sizes: the last row/column is averaged
-// with itself), down to 1×1 or `mip_levels` levels. Sampling uses one level of detail `lod` for the
+// Mipmaps: level k is the 2×2 box average of level k−1 (size ⌊h/2⌋ × ⌊w/2⌋, at least 1: an odd
+// last row/column is left out, a dimension of 1 is averaged with itself), down to 1×1 or
+// `mip_levels` levels; only the levels the chosen lod reads are built. Sampling uses one level of detail `lod` for the
 // whole image (trilinear between floor(lod) and floor(lod)+1); the caller chooses it, e.g. from
 // log2(texels per screen pixel). Gradients flow to the base texels through the box filters' adjoint.
 //
-// Backward: dL/dtexels (scatter, in a fixed number of row bands with one buffer each, summed in band
-// order, so bit-identical at any thread count) and dL/duv:
+// Backward: dL/dtexels (scatter in a fixed number of row bands, the first straight into the
+// gradient, the others into buffers added in band order: bit-identical at any thread count) and dL/duv:
 //   ∂s/∂u = W·[(1−f_y)(t10 − t00) + f_y(t11 − t01)],  ∂s/∂v = −H·[(1−f_x)(t01 − t00) + f_x(t11 − t10)].
 // Exactly on a texel centre (f = 0) the derivative is the one-sided one towards +x / +y.
 #pragma once
@@ -53,12 +54,15 @@ class TextureT : public UnaryNodeT<T> {
                 TensorT<T>* dL_duv) override;
   void visit_parameters(const ParameterVisitor<T>& visit) override { visit(texels); }
 
-  // The mip pyramid as built by the last forward (level 0 is a copy of the texels).
-  const std::vector<TensorT<T>>& levels() const { return levels_; }
+  // Mip level l as built by the last forward (level 0 is texels.value; levels above the last one
+  // the lod reads are not built).
+  const TensorT<T>& level(int l) const;
+  int num_built_levels() const { return static_cast<int>(levels_.size()); }
 
  private:
+  int num_levels() const;
   void build_pyramid();
-  std::vector<TensorT<T>> levels_, level_grads_;
+  std::vector<TensorT<T>> levels_, level_grads_;  // index 0 unused: level 0 is texels.value
   std::vector<TensorT<T>> band_grads_;  // per row band, for deterministic scatter
 };
 

@@ -75,9 +75,9 @@ TEST(SceneTexture, MipLevelsAreBoxAveragesAndLodBlendsThem) {
   TensorD uv = uv_image({{0.3, 0.6}}), out;
   tex.options.lod = 2;  // the 1×1 level: the mean of all texels
   tex.forward(uv, out);
-  ASSERT_EQ(tex.levels().size(), 3u);
+  ASSERT_EQ(tex.num_built_levels(), 3);
   EXPECT_NEAR(out[0], 7.5, 1e-12);
-  EXPECT_NEAR(tex.levels()[1].at(0, 0, 0), (0 + 1 + 4 + 5) / 4.0, 1e-12);
+  EXPECT_NEAR(tex.level(1).at(0, 0, 0), (0 + 1 + 4 + 5) / 4.0, 1e-12);
   tex.options.lod = 1.25;  // ¾ of level 1 + ¼ of level 2
   tex.forward(uv, out);
   const double l1 = out[0];
@@ -143,6 +143,41 @@ TEST(SceneTexture, GradientsThroughTheMipPyramid) {
   const GradCheckReport r = check_node<double>(tex, {&uv}, fd_options());
   EXPECT_TRUE(r.ok) << r.message();
   EXPECT_EQ(r.checked, 12 + 70);
+}
+
+// Large images scatter texel gradients in four row bands; the result must equal the sum of the
+// gradients of the image's row slices, each small enough for the single-band path.
+TEST(SceneTexture, BandedScatterEqualsSumOfSlices) {
+  TextureOptions o;
+  o.mip_levels = 0;
+  o.lod = 0.5;
+  TextureD tex(3, 16, 16, o);
+  Rng rng(14);
+  rng.fill_uniform(tex.texels.value, 0, 1);
+  const int64_t H = 300, W = 300;
+  TensorD uv({2, H, W}), g({3, H, W}), out;
+  rng.fill_uniform(uv, 0, 1);
+  rng.fill_uniform(g, -1, 1);
+  tex.texels.zero_grad();
+  TensorD duv({2, H, W}, 0.0);
+  tex.forward(uv, out);
+  tex.backward(uv, out, g, &duv);
+  const TensorD banded = tex.texels.grad;
+  tex.texels.zero_grad();
+  const int64_t rows = 75;
+  for (int64_t r0 = 0; r0 < H; r0 += rows) {
+    TensorD uvs({2, rows, W}), gs({3, rows, W}), duvs({2, rows, W}, 0.0);
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < W; ++j) {
+          if (c < 2) uvs.at(c, i, j) = uv.at(c, r0 + i, j);
+          gs.at(c, i, j) = g.at(c, r0 + i, j);
+        }
+    tex.forward(uvs, out);
+    tex.backward(uvs, out, gs, &duvs);
+    for (int64_t i = 0; i < duvs.numel(); ++i) EXPECT_EQ(duvs[i], duv[(i / (rows * W)) * H * W + r0 * W + i % (rows * W)]);
+  }
+  for (int64_t i = 0; i < banded.numel(); ++i) EXPECT_NEAR(tex.texels.grad[i], banded[i], 1e-9);
 }
 
 TEST(SceneTexture, BadShapesAreRejected) {
