@@ -127,7 +127,7 @@ TEST_F(RawFileTest, OrientationTagBecomesLibRawFlip) {
   for (auto [orientation, flip] : cases) {
     DngMetadata md = test_metadata(CfaPattern::RGGB);
     md.orientation = orientation;
-    const std::string file = path("o" + std::to_string(orientation) + ".dng");
+    const std::string file = path("o" + std::to_string(orientation).append(".dng"));
     write_dng(file, test_mosaic(24, 30), md);
     const RawImage raw = read_raw(file);
     EXPECT_EQ(raw.flip, flip) << "orientation " << orientation;
