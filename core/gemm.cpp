@@ -62,17 +62,47 @@ constexpr int64_t kKC = 256, kMC = 128, kNC = 3072;  // kMC % kMR == 0, kNC % kN
 
 inline __mmask16 lane_mask(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
 
+// In-register transpose of a 16×16 block: r[i] holds row i before and column i after.
+inline void transpose16x16(__m512* r) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+  }
+}
+
 void pack_a(bool trans, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
   for (int64_t ib = 0; ib < mc; ib += kMR) {
     const int64_t mr = std::min(kMR, mc - ib);
     float* d = dst + ib * kc;
     if (!trans) {
-      for (int64_t r = 0; r < mr; ++r) {
-        const float* src = a + (i0 + ib + r) * lda + p0;
-        for (int64_t p = 0; p < kc; ++p) d[p * kMR + r] = src[p];
+      // Transposing pack, 16 depths at a time through registers (rows beyond mr and depths beyond kc
+      // come out zero from the masked loads).
+      for (int64_t p = 0; p < kc; p += 16) {
+        const __mmask16 pm = lane_mask(kc - p);
+        __m512 r[16];
+        for (int64_t i = 0; i < 16; ++i)
+          r[i] = i < mr ? _mm512_maskz_loadu_ps(pm, a + (i0 + ib + i) * lda + p0 + p) : _mm512_setzero_ps();
+        transpose16x16(r);
+        const int64_t np = std::min<int64_t>(16, kc - p);
+        for (int64_t q = 0; q < np; ++q) _mm256_storeu_ps(d + (p + q) * kMR, _mm512_castps512_ps256(r[q]));
       }
-      for (int64_t r = mr; r < kMR; ++r)
-        for (int64_t p = 0; p < kc; ++p) d[p * kMR + r] = 0.f;
     } else {
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = a + (p0 + p) * lda + i0 + ib;
@@ -100,12 +130,17 @@ void pack_b(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int
         _mm512_storeu_ps(dp + 32, _mm512_maskz_loadu_ps(m2, src + 32));
       }
     } else {
-      for (int64_t c = 0; c < nr; ++c) {
-        const float* src = b + (j0 + jb + c) * ldb + p0;
-        for (int64_t p = 0; p < kc; ++p) d[p * kNR + c] = src[p];
-      }
-      for (int64_t c = nr; c < kNR; ++c)
-        for (int64_t p = 0; p < kc; ++p) d[p * kNR + c] = 0.f;
+      // Transposing pack: 16 columns of op(B) (rows of B) × 16 depths per register transpose.
+      for (int64_t c0 = 0; c0 < kNR; c0 += 16)
+        for (int64_t p = 0; p < kc; p += 16) {
+          const __mmask16 pm = lane_mask(kc - p);
+          __m512 r[16];
+          for (int64_t i = 0; i < 16; ++i)
+            r[i] = c0 + i < nr ? _mm512_maskz_loadu_ps(pm, b + (j0 + jb + c0 + i) * ldb + p0 + p) : _mm512_setzero_ps();
+          transpose16x16(r);
+          const int64_t np = std::min<int64_t>(16, kc - p);
+          for (int64_t q = 0; q < np; ++q) _mm512_storeu_ps(d + (p + q) * kNR + c0, r[q]);
+        }
     }
   }
 }

@@ -11,6 +11,7 @@
 #include "core/conv2d.h"
 #include "core/conv_transpose2d.h"
 #include "core/encoder.h"
+#include "core/gemm.h"
 #include "core/gradcheck.h"
 #include "core/group_norm.h"
 #include "core/init.h"
@@ -95,6 +96,48 @@ double max_abs_diff(const TensorD& a, const TensorD& b) {
   double m = 0;
   for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
   return m;
+}
+
+// The float kernel (AVX-512 tiles, packing, edge masks, depth blocking) and the double path against a
+// plain triple loop, for every transpose combination, sizes that are not multiples of the tiles,
+// depths beyond one block, row strides larger than the rows, and accumulation.
+template <class T>
+void check_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, bool accumulate, bool serial, double tol) {
+  const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+  TensorD a({ta ? k : m, lda}), b({tb ? n : k, ldb}), c({m, ldc});
+  Rng rng(m * 131 + n * 7 + k);
+  rng.fill_uniform(a, -1, 1);
+  rng.fill_uniform(b, -1, 1);
+  rng.fill_uniform(c, -1, 1);
+  TensorT<T> at = a.cast<T>(), bt = b.cast<T>(), ct = c.cast<T>();
+  if (serial)
+    gemm_serial<T>(ta, tb, m, n, k, at.data(), lda, bt.data(), ldb, ct.data(), ldc, accumulate);
+  else
+    gemm<T>(ta, tb, m, n, k, at.data(), lda, bt.data(), ldb, ct.data(), ldc, accumulate);
+  double worst = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = accumulate ? c[i * ldc + j] : 0.0;
+      for (int64_t p = 0; p < k; ++p)
+        s += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      worst = std::max(worst, std::abs(s - static_cast<double>(ct[i * ldc + j])));
+    }
+  EXPECT_LT(worst, tol) << "trans " << ta << tb << " " << m << "×" << n << "×" << k << " acc " << accumulate;
+  // Padding columns of C beyond n are untouched.
+  for (int64_t i = 0; i < m; ++i) EXPECT_EQ(static_cast<double>(ct[i * ldc + n]), static_cast<double>(static_cast<T>(c[i * ldc + n])));
+}
+
+TEST(Gemm, MatchesTripleLoopForAllTransposes) {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (bool acc : {false, true}) {
+        // Float sums of ≤ 600 products of magnitude ≤ 1: error ≲ 600 · 6e-8 · √600-ish ≪ 1e-3.
+        check_gemm<float>(ta, tb, 13, 50, 300, acc, false, 1e-3);
+        check_gemm<float>(ta, tb, 37, 200, 600, acc, true, 1e-3);
+        check_gemm<float>(ta, tb, 130, 17, 40, acc, false, 1e-3);
+        check_gemm<double>(ta, tb, 13, 50, 300, acc, false, 1e-11);
+      }
+  check_gemm<float>(false, false, 3, 3100, 5, false, true, 1e-4);  // beyond one NC block of columns
 }
 
 struct ConvCase {
