@@ -138,13 +138,17 @@ void AntialiaserT<T>::forward(const TensorT<T>& color, const TensorT<T>& clip_po
   topology_.update(faces, clip_pos.dim(0), "antialias: faces");
   const int W = r.width, H = r.height;
   const int64_t C = color.dim(0), plane = int64_t(W) * H;
-  pairs_.resize(static_cast<size_t>(2 * plane));
+  if (pairs_capacity_ < 2 * plane) {
+    // Default-initialised (Pair is trivial): only the slots actually written are ever touched.
+    pairs_.reset(new Pair[static_cast<size_t>(2 * plane)]);
+    pairs_capacity_ = 2 * plane;
+  }
   row_count_.resize(static_cast<size_t>(H));
   pair_at_.resize(static_cast<size_t>(2 * plane));
   const T* pos = clip_pos.data();
 
   // Pass 1: find the blended pairs; each pixel owns its right and down pair.
-#pragma omp parallel for schedule(dynamic, 8)
+#pragma omp parallel for schedule(dynamic, 8) if (plane > 16384)
   for (int y = 0; y < H; ++y) {
     int32_t n = 0;
     const int64_t base = 2 * int64_t(W) * y;
@@ -165,7 +169,7 @@ void AntialiaserT<T>::forward(const TensorT<T>& color, const TensorT<T>& clip_po
   out.resize(color.shape());
   const T* in = color.data();
   T* o = out.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (plane > 16384)
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
       const int32_t p = y * W + x;
@@ -202,7 +206,7 @@ void AntialiaserT<T>::backward(const TensorT<T>& color, const TensorT<T>& clip_p
   if (dL_dcolor) {
     prepare(dL_dcolor, color.shape());
     T* gi = dL_dcolor->data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (plane > 16384)
     for (int y = 0; y < H; ++y)
       for (int x = 0; x < W; ++x) {
         const int32_t p = y * W + x;
@@ -229,14 +233,18 @@ void AntialiaserT<T>::backward(const TensorT<T>& color, const TensorT<T>& clip_p
 
   if (dL_dpos) {
     prepare(dL_dpos, clip_pos.shape());
-    pair_grad_.resize(static_cast<size_t>(12 * plane));
+    // Pair gradients stored compactly: row y's pairs start at row_offset_[y].
+    row_offset_.resize(static_cast<size_t>(H) + 1);
+    row_offset_[0] = 0;
+    for (int y = 0; y < H; ++y) row_offset_[static_cast<size_t>(y) + 1] = row_offset_[static_cast<size_t>(y)] + row_count_[static_cast<size_t>(y)];
+    pair_grad_.resize(static_cast<size_t>(6 * row_offset_[static_cast<size_t>(H)]));
     const T* pos = clip_pos.data();
-#pragma omp parallel for schedule(dynamic, 8)
+#pragma omp parallel for schedule(dynamic, 8) if (plane > 16384)
     for (int y = 0; y < H; ++y) {
       const int64_t base = 2 * int64_t(W) * y;
       for (int32_t n = 0; n < row_count_[static_cast<size_t>(y)]; ++n) {
         const Pair& pr = pairs_[static_cast<size_t>(base + n)];
-        T* pg = pair_grad_.data() + 6 * (base + n);
+        T* pg = pair_grad_.data() + 6 * (row_offset_[static_cast<size_t>(y)] + n);
         // dL/dα from the blend of the modified pixel, then t = ½ − α.
         T dL_dalpha = 0;
         if (pr.alpha > T(0)) {
@@ -275,7 +283,7 @@ void AntialiaserT<T>::backward(const TensorT<T>& color, const TensorT<T>& clip_p
       const int64_t base = 2 * int64_t(W) * y;
       for (int32_t n = 0; n < row_count_[static_cast<size_t>(y)]; ++n) {
         const Pair& pr = pairs_[static_cast<size_t>(base + n)];
-        const T* pg = pair_grad_.data() + 6 * (base + n);
+        const T* pg = pair_grad_.data() + 6 * (row_offset_[static_cast<size_t>(y)] + n);
         if (!std::isfinite(pg[0] + pg[1] + pg[2] + pg[3] + pg[4] + pg[5])) continue;
         T* ga = gp + 4 * int64_t(pr.va);
         T* gb = gp + 4 * int64_t(pr.vb);

@@ -37,6 +37,7 @@
 #include "render/rasterize.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace invgfx {
@@ -68,10 +69,11 @@ class AntialiaserT {
   bool find_pair(const T* pos, const std::vector<int32_t>& faces, const RasterOutputT<T>& r, int32_t p,
                  int32_t q, bool horizontal, Pair& out) const;
 
-  std::vector<Pair> pairs_;          // row y holds its pairs in slots [2·W·y, 2·W·y + row_count_[y])
-  std::vector<int32_t> row_count_;
+  std::unique_ptr<Pair[]> pairs_;    // row y holds its pairs in slots [2·W·y, 2·W·y + row_count_[y])
+  int64_t pairs_capacity_ = 0;
+  std::vector<int32_t> row_count_, row_offset_;
   std::vector<int32_t> pair_at_;     // 2 per pixel: slot of its (right, down) pair, −1 for none
-  std::vector<T> pair_grad_;         // 6 per slot: dL/d(x, y, w) of va, then vb
+  std::vector<T> pair_grad_;         // 6 per pair (compact, row order): dL/d(x, y, w) of va, then vb
   RasterTopology topology_;
 };
 

@@ -38,7 +38,7 @@ void InterpolatorT<T>::forward(const TensorT<T>& attributes, const std::vector<i
   const T* A = attributes.data();
   const T* rast = r.rast.data();
   T* o = out.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (plane > 16384)
   for (int64_t y = 0; y < H; ++y)
     for (int64_t p = y * W; p < (y + 1) * W; ++p) {
       const int32_t f = r.face[static_cast<size_t>(p)];
@@ -71,7 +71,7 @@ void InterpolatorT<T>::backward(const TensorT<T>& attributes, const std::vector<
   if (dL_drast) {
     prepare(dL_drast, Shape({4, H, W}));
     T* gr = dL_drast->data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (plane > 16384)
     for (int64_t y = 0; y < H; ++y)
       for (int64_t p = y * W; p < (y + 1) * W; ++p) {
         const int32_t f = r.face[static_cast<size_t>(p)];
@@ -92,7 +92,7 @@ void InterpolatorT<T>::backward(const TensorT<T>& attributes, const std::vector<
     prepare(dL_dattributes, attributes.shape());
     const int64_t F = r.num_faces;
     corner_grad_.resize(static_cast<size_t>(F * 3 * C));
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (r.covered_pixels() > 4096)
     for (int64_t f = 0; f < F; ++f) {
       T* cg = corner_grad_.data() + f * 3 * C;
       std::fill(cg, cg + 3 * C, T(0));

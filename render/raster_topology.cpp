@@ -65,7 +65,7 @@ bool RasterTopology::update(const std::vector<int32_t>& faces, int64_t num_verti
 template <class T>
 void RasterTopology::gather_corners(const T* corner_values, int K, T* out) const {
   const int64_t V = num_vertices_;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (V * K > 4096)
   for (int64_t v = 0; v < V; ++v) {
     const int32_t b = vertex_corner_start_[static_cast<size_t>(v)], e = vertex_corner_start_[static_cast<size_t>(v) + 1];
     for (int c = 0; c < K; ++c) {

@@ -101,7 +101,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
 
   // Triangle setup, in parallel.
   setup_.resize(static_cast<size_t>(F));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (F > 512)
   for (int64_t f = 0; f < F; ++f) setup_face(pos, faces.data() + 3 * f, opt, setup_[static_cast<size_t>(f)]);
 
   // Binning into tiles in face order (counting sort), so each bin lists its faces ascending.
@@ -132,7 +132,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
   T* rast = out.rast.data();
 
   // Per-tile rasterization with a tile-local depth buffer.
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, 4) if (num_tiles > 1)
   for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
@@ -228,7 +228,7 @@ void RasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<int3
 
   // Per face: Σ over its pixels of dL/d(x, y, w) of its three vertices, from the closed form
   // u = a_0/S, v = a_1/S with a_i = X_j Y_k − Y_j X_k, X = x − f_x w, Y = y − f_y w.
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (r.covered_pixels() > 4096)
   for (int64_t f = 0; f < F; ++f) {
     T* g = corner_grad_.data() + 12 * f;
     std::fill(g, g + 12, T(0));

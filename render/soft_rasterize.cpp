@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -24,11 +25,31 @@ constexpr int kMaxK = 32;
 }  // namespace
 
 template <class T>
-bool SoftRasterizerT<T>::sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, Sample& o) const {
+bool SoftRasterizerT<T>::sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, T zt_floor, Sample& o) const {
   if (fx < s.box[0] || fx > s.box[2] || fy < s.box[1] || fy > s.box[3]) return false;
-  for (int i = 0; i < 3; ++i) o.lam[i] = (s.n[i][0] * fx + s.n[i][1] * fy + s.n[i][2]) * s.inv_area;
+  T n[3];
+  for (int i = 0; i < 3; ++i) {
+    n[i] = s.n[i][0] * fx + s.n[i][1] * fy + s.n[i][2];
+    o.lam[i] = n[i] * s.inv_area;
+  }
   o.inside = o.lam[0] >= T(0) && o.lam[1] >= T(0) && o.lam[2] >= T(0);
+  // Outside an edge, the distance to the triangle is at least the distance to that edge's line.
+  for (int i = 0; i < 3; ++i) {
+    if (o.lam[i] >= T(0)) continue;
+    const T ld = n[i] * s.inv_len[i];
+    if (ld * ld >= cutoff) return false;
+  }
+  T M = 0;
+  for (int i = 0; i < 3; ++i) M += std::max(o.lam[i], T(0));
+  T z = 0;
+  for (int i = 0; i < 3; ++i) {
+    o.lam_hat[i] = std::max(o.lam[i], T(0)) / M;
+    z += o.lam_hat[i] * s.zn[i];
+  }
+  o.zt = (T(1) - z) * T(0.5);
+  if (!(o.zt > zt_floor)) return false;
   o.d2 = std::numeric_limits<T>::infinity();
+  o.edge = 0, o.t = T(0);
   for (int e = 0; e < 3; ++e) {
     const T* a = s.q[(e + 1) % 3];
     const T* b = s.q[(e + 2) % 3];
@@ -43,14 +64,6 @@ bool SoftRasterizerT<T>::sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T c
   if (!o.inside && o.d2 >= cutoff) return false;
   const T x = (o.inside ? o.d2 : -o.d2) * inv_sigma;
   o.D = T(1) / (T(1) + std::exp(-x));
-  T M = 0;
-  for (int i = 0; i < 3; ++i) M += std::max(o.lam[i], T(0));
-  T z = 0;
-  for (int i = 0; i < 3; ++i) {
-    o.lam_hat[i] = std::max(o.lam[i], T(0)) / M;
-    z += o.lam_hat[i] * s.zn[i];
-  }
-  o.zt = (T(1) - z) * T(0.5);
   return true;
 }
 
@@ -96,6 +109,8 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
       const T* b = s.q[(i + 2) % 3];
       s.n[i][0] = a[1] - b[1], s.n[i][1] = b[0] - a[0], s.n[i][2] = a[0] * b[1] - a[1] * b[0];
       area += double(s.n[i][2]);
+      const double len = std::hypot(double(b[0]) - a[0], double(b[1]) - a[1]);
+      s.inv_len[i] = len > 0 ? T(1.0 / len) : T(0);
     }
     if (!(std::abs(area) > 1e-14) || !std::isfinite(area)) continue;
     if ((opt.cull == CullMode::kBack && area < 0) || (opt.cull == CullMode::kFront && area > 0)) continue;
@@ -170,9 +185,9 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
           const int32_t f = tile_faces_[static_cast<size_t>(e)];
           const FaceSetup& s = setup_[static_cast<size_t>(f)];
           if (x < s.rect.x0 || x > s.rect.x1 || y < s.rect.y0 || y > s.rect.y1) continue;
-          if (!sample(s, fx, fy, inv_sigma, cut, cur)) continue;
           // Keep the K nearest (largest z̃); equal depths keep face order.
-          if (n == K && !(cur.zt > smp[K - 1].zt)) continue;
+          const T floor = n == K ? smp[K - 1].zt : -std::numeric_limits<T>::infinity();
+          if (!sample(s, fx, fy, inv_sigma, cut, floor, cur)) continue;
           int j = n < K ? n++ : K - 1;
           while (j > 0 && cur.zt > smp[j - 1].zt) smp[j] = smp[j - 1], ent[j] = ent[j - 1], --j;
           smp[j] = cur, ent[j] = e;
@@ -254,7 +269,8 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
         if (n == 0) continue;
         const T fx = ndc_x_[static_cast<size_t>(x)], fy = ndc_y_[static_cast<size_t>(y)];
         for (int j = 0; j < n; ++j)
-          sample(setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(sl[j])])], fx, fy, inv_sigma, cut, smp[j]);
+          sample(setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(sl[j])])], fx, fy, inv_sigma, cut,
+                 -std::numeric_limits<T>::infinity(), smp[j]);
         T zmax = eps_b;
         for (int j = 0; j < n; ++j) zmax = std::max(zmax, smp[j].zt);
         T wsum = std::exp((eps_b - zmax) * inv_gamma);

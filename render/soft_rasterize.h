@@ -76,6 +76,7 @@ class SoftRasterizerT {
     T zn[3];         // z/w per vertex
     T n[3][3];       // n_i(f) = n[i][0]·f_x + n[i][1]·f_y + n[i][2]; λ_i = n_i / area
     T inv_area;      // 1 / Σ n_i (twice the signed NDC area)
+    T inv_len[3];    // 1 / length of edge i (opposite vertex i): |n_i|·inv_len_i is the distance to its line
     T box[4];        // NDC bounds grown by the cut-off radius: x0, y0, x1, y1
     PixelRect rect;  // pixel bounds, empty when skipped
   };
@@ -88,7 +89,9 @@ class SoftRasterizerT {
     bool inside;
     T D, zt;
   };
-  bool sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, Sample& out) const;
+  // False when the face is out of reach of (fx, fy), or its z̃ is not above zt_floor (the K-th kept
+  // face's, so that a full list skips the distance computation of deeper faces).
+  bool sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, T zt_floor, Sample& out) const;
 
   std::vector<FaceSetup> setup_;
   std::vector<int32_t> tile_start_, tile_faces_, fill_;
