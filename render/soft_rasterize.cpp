@@ -173,53 +173,68 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
     const int32_t eb = tile_start_[static_cast<size_t>(t)], ee = tile_start_[static_cast<size_t>(t) + 1];
-    int32_t ent[kMaxK];
-    Sample smp[kMaxK];
+    // Candidates live in a pool of K + 1 samples; `ord` keeps pool indices sorted by z̃ (nearest
+    // first), so insertion moves ints, not samples.
+    int32_t ent_pool[kMaxK + 1];
+    Sample pool[kMaxK + 1];
+    int ord[kMaxK];
     for (int y = y0; y <= y1; ++y)
       for (int x = x0; x <= x1; ++x) {
         const T fx = ndc_x_[static_cast<size_t>(x)], fy = ndc_y_[static_cast<size_t>(y)];
         const int64_t p = int64_t(y) * W + x;
-        int n = 0;
-        Sample cur;
+        int n = 0, spare = 0;
         for (int32_t e = eb; e < ee; ++e) {
           const int32_t f = tile_faces_[static_cast<size_t>(e)];
           const FaceSetup& s = setup_[static_cast<size_t>(f)];
           if (x < s.rect.x0 || x > s.rect.x1 || y < s.rect.y0 || y > s.rect.y1) continue;
           // Keep the K nearest (largest z̃); equal depths keep face order.
-          const T floor = n == K ? smp[K - 1].zt : -std::numeric_limits<T>::infinity();
-          if (!sample(s, fx, fy, inv_sigma, cut, floor, cur)) continue;
-          int j = n < K ? n++ : K - 1;
-          while (j > 0 && cur.zt > smp[j - 1].zt) smp[j] = smp[j - 1], ent[j] = ent[j - 1], --j;
-          smp[j] = cur, ent[j] = e;
+          const T floor = n == K ? pool[ord[K - 1]].zt : -std::numeric_limits<T>::infinity();
+          if (!sample(s, fx, fy, inv_sigma, cut, floor, pool[spare])) continue;
+          const int idx = spare;
+          int j;
+          if (n < K) {
+            j = n++;
+            spare = n < K ? n : K;
+          } else {
+            j = K - 1;
+            spare = ord[K - 1];
+          }
+          const T zt = pool[idx].zt;
+          while (j > 0 && zt > pool[ord[j - 1]].zt) ord[j] = ord[j - 1], --j;
+          ord[j] = idx;
+          ent_pool[idx] = e;
         }
+        int32_t ent[kMaxK];
+        Sample* smp[kMaxK];
+        for (int j = 0; j < n; ++j) ent[j] = ent_pool[ord[j]], smp[j] = &pool[ord[j]];
         int32_t* sl = slots_.data() + p * K;
         for (int j = 0; j < K; ++j) sl[j] = j < n ? ent[j] : -1;
         nearest_face_[static_cast<size_t>(p)] = -1;
         depth_[p] = T(0);
         for (int j = 0; j < n; ++j)
-          if (smp[j].inside) {
+          if (smp[j]->inside) {
             nearest_face_[static_cast<size_t>(p)] = tile_faces_[static_cast<size_t>(ent[j])];
-            depth_[p] = T(1) - T(2) * smp[j].zt;
+            depth_[p] = T(1) - T(2) * smp[j]->zt;
             break;
           }
         // Softmax over depth with the background term, and the silhouette.
         T zmax = eps_b;
-        for (int j = 0; j < n; ++j) zmax = std::max(zmax, smp[j].zt);
+        for (int j = 0; j < n; ++j) zmax = std::max(zmax, smp[j]->zt);
         const T wb = std::exp((eps_b - zmax) * inv_gamma);
         T wsum = wb, keep = T(1);
         T wj[kMaxK];
         for (int j = 0; j < n; ++j) {
-          wj[j] = smp[j].D * std::exp((smp[j].zt - zmax) * inv_gamma);
+          wj[j] = smp[j]->D * std::exp((smp[j]->zt - zmax) * inv_gamma);
           wsum += wj[j];
-          keep *= T(1) - smp[j].D;
+          keep *= T(1) - smp[j]->D;
         }
         const T inv_wsum = T(1) / wsum;
         for (int64_t c = 0; c < C; ++c) {
           T acc = wb * bg;
           for (int j = 0; j < n; ++j) {
             const int32_t* fv = faces.data() + 3 * int64_t(tile_faces_[static_cast<size_t>(ent[j])]);
-            const T cj = smp[j].lam_hat[0] * col[fv[0] * C + c] + smp[j].lam_hat[1] * col[fv[1] * C + c] +
-                         smp[j].lam_hat[2] * col[fv[2] * C + c];
+            const T cj = smp[j]->lam_hat[0] * col[fv[0] * C + c] + smp[j]->lam_hat[1] * col[fv[1] * C + c] +
+                         smp[j]->lam_hat[2] * col[fv[2] * C + c];
             acc += wj[j] * cj;
           }
           o[c * plane + p] = acc * inv_wsum;
