@@ -103,6 +103,14 @@ void check_metadata(const DngMetadata& m, int n_black) {
     throw std::invalid_argument("write_dng: orientation must be 1..8, got " + std::to_string(m.orientation));
   if (m.calibration_illuminant < 0 || m.calibration_illuminant > 255)
     throw std::invalid_argument("write_dng: calibration_illuminant must be 0..255");
+  if (!m.cfa_layout.empty()) {
+    const size_t n = m.cfa_layout.size();
+    bool square = false;
+    for (size_t k = 2; k <= 8; ++k) square = square || k * k == n;
+    if (!square) throw std::invalid_argument("write_dng: cfa_layout must hold n×n colours, n = 2..8");
+    for (uint8_t c : m.cfa_layout)
+      if (c > 2) throw std::invalid_argument("write_dng: cfa_layout colours must be 0 (R), 1 (G) or 2 (B)");
+  }
   if (m.unique_camera_model.empty())
     throw std::invalid_argument("write_dng: unique_camera_model must not be empty");
 }
@@ -129,10 +137,16 @@ std::vector<uint8_t> encode(const Tensor& img, int channels, int64_t h, int64_t 
   entries.push_back(longs(279, {strip_bytes}));
   entries.push_back(shorts(284, {1}));  // chunky
   if (cfa) {
-    entries.push_back(shorts(33421, {2, 2}));
-    const auto t = cfa_tile(m.cfa);
-    entries.push_back(bytes(33422, {static_cast<uint8_t>(t[0]), static_cast<uint8_t>(t[1]),
-                                    static_cast<uint8_t>(t[2]), static_cast<uint8_t>(t[3])}));
+    if (m.cfa_layout.empty()) {
+      entries.push_back(shorts(33421, {2, 2}));
+      const auto t = cfa_tile(m.cfa);
+      entries.push_back(bytes(33422, {static_cast<uint8_t>(t[0]), static_cast<uint8_t>(t[1]),
+                                      static_cast<uint8_t>(t[2]), static_cast<uint8_t>(t[3])}));
+    } else {
+      const auto n = static_cast<uint16_t>(std::lround(std::sqrt(static_cast<double>(m.cfa_layout.size()))));
+      entries.push_back(shorts(33421, {n, n}));
+      entries.push_back(Entry{33422, kByte, static_cast<uint32_t>(m.cfa_layout.size()), m.cfa_layout});
+    }
   }
   entries.push_back(bytes(50706, {1, 4, 0, 0}));  // DNGVersion 1.4
   entries.push_back(bytes(50707, {1, 1, 0, 0}));  // DNGBackwardVersion 1.1

@@ -24,7 +24,9 @@
 #include <Eigen/Core>
 
 #include <array>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace invgfx {
 
@@ -32,6 +34,9 @@ namespace invgfx {
 // an identity camera (camera RGB = XYZ) and neutral white balance.
 struct DngMetadata {
   CfaPattern cfa = CfaPattern::RGGB;  // Bayer layout of the tile at (0,0); ignored by write_linear_dng
+  // Optional non-Bayer layout overriding `cfa`: n×n colours (0 = R, 1 = G, 2 = B) row-major, n = 2..8,
+  // e.g. Fujifilm's 6×6 X-Trans, to simulate such sensors (invgfx's reader refuses them for now).
+  std::vector<uint8_t> cfa_layout;
   // DN, [0, white_level): black per 2×2 tile position in raster order [(0,0),(0,1),(1,0),(1,1)] for a
   // mosaic, per colour R,G,B (first three entries) for a linear DNG. Written as rationals (1/1000 DN).
   std::array<double, 4> black_level{0.0, 0.0, 0.0, 0.0};

@@ -283,6 +283,22 @@ TEST_F(RawFileTest, TruncatedAndCorruptFilesAreRefused) {
   expect_refused(corrupt, "not a RAW");
 }
 
+TEST_F(RawFileTest, XTransDngIsRefused) {
+  // Fujifilm X-Trans 6×6 layout (e.g. X-T2), written as a 6×6 CFAPattern: LibRaw reports filters = 9.
+  DngMetadata md = test_metadata(CfaPattern::RGGB);
+  md.cfa_layout = {1, 1, 0, 1, 1, 2,  //
+                   1, 1, 2, 1, 1, 0,  //
+                   2, 0, 1, 0, 2, 1,  //
+                   1, 1, 2, 1, 1, 0,  //
+                   1, 1, 0, 1, 1, 2,  //
+                   0, 2, 1, 2, 0, 1};
+  const std::string file = path("xtrans.dng");
+  write_dng(file, test_mosaic(36, 36), md);
+  expect_refused(file, "X-Trans");
+  md.cfa_layout = {0, 1, 2};  // not square
+  EXPECT_THROW(write_dng(path("bad.dng"), test_mosaic(36, 36), md), std::invalid_argument);
+}
+
 TEST_F(RawFileTest, NonBayerLinearDngIsRefused) {
   Tensor rgb({3, 32, 32}, 1000.f);
   const std::string file = path("linear.dng");
