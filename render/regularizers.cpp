@@ -78,8 +78,7 @@ T MeshRegularizerT<T>::laplacian(const TensorT<T>& p, TensorT<T>* dL_dp, T weigh
   const T* P = p.data();
   std::vector<T>& delta = delta_;
   delta.resize(static_cast<size_t>(3 * V));
-  T sum = 0;
-#pragma omp parallel for schedule(static) reduction(+ : sum) if (V > 4096)
+#pragma omp parallel for schedule(static) if (V > 4096)
   for (int64_t i = 0; i < V; ++i) {
     const int32_t b = nbr_start_[static_cast<size_t>(i)], e = nbr_start_[static_cast<size_t>(i) + 1];
     V3<T> d = V3<T>::Zero();
@@ -89,8 +88,9 @@ T MeshRegularizerT<T>::laplacian(const TensorT<T>& p, TensorT<T>* dL_dp, T weigh
       d = row(P, i) - m / T(e - b);
     }
     for (int k = 0; k < 3; ++k) delta[static_cast<size_t>(3 * i + k)] = d(k);
-    sum += d.squaredNorm();
   }
+  T sum = 0;  // in vertex order, so the value does not depend on the thread count
+  for (int64_t i = 0; i < V; ++i) sum += row(delta.data(), i).squaredNorm();
   if (dL_dp) {
     // dL/dp_k = (2w/V)·(δ_k − Σ_{i∈N(k)} δ_i/|N(i)|): N is symmetric, so a gather.
     const T s = T(2) * weight / T(V);
@@ -115,11 +115,12 @@ T MeshRegularizerT<T>::edge_length(const TensorT<T>& p, TensorT<T>* dL_dp, T wei
   const int64_t V = num_vertices_;
   const T* P = p.data();
   const T s = weight / T(num_edges_);
-  T sum = 0;
+  term_.resize(static_cast<size_t>(V));
   // Each edge is visited from both ends; the value counts it from its lower end only.
-#pragma omp parallel for schedule(static) reduction(+ : sum) if (V > 4096)
+#pragma omp parallel for schedule(static) if (V > 4096)
   for (int64_t k = 0; k < V; ++k) {
     V3<T> g = V3<T>::Zero();
+    T sum = 0;
     for (int32_t j = nbr_start_[static_cast<size_t>(k)]; j < nbr_start_[static_cast<size_t>(k) + 1]; ++j) {
       const int32_t i = nbr_[static_cast<size_t>(j)];
       const V3<T> e = row(P, k) - row(P, i);
@@ -130,9 +131,12 @@ T MeshRegularizerT<T>::edge_length(const TensorT<T>& p, TensorT<T>* dL_dp, T wei
       if (target == T(0)) g += T(2) * e;
       else if (len > T(0)) g += T(2) * r * e / len;
     }
+    term_[static_cast<size_t>(k)] = sum;
     if (dL_dp)
       for (int c = 0; c < 3; ++c) (*dL_dp)[3 * k + c] += s * g(c);
   }
+  T sum = 0;  // in vertex order: independent of the thread count
+  for (T t : term_) sum += t;
   return s * sum;
 }
 
@@ -238,13 +242,13 @@ T MeshRegularizerT<T>::symmetry(const TensorT<T>& p, TensorT<T>* dL_dp, T weight
     x.x() = -x.x();
     return V3<T>(x - row(P, mirror_[static_cast<size_t>(i)]));
   };
-  T sum = 0;
   const T s = weight / T(V);
+  term_.resize(static_cast<size_t>(V));
   // dL/dp_k = (2w/V)·(M d_k − d_{m⁻¹(k)}); m is an involution on a symmetric reference, m⁻¹ = m.
-#pragma omp parallel for schedule(static) reduction(+ : sum) if (V > 4096)
+#pragma omp parallel for schedule(static) if (V > 4096)
   for (int64_t k = 0; k < V; ++k) {
     V3<T> dk = d(k);
-    sum += dk.squaredNorm();
+    term_[static_cast<size_t>(k)] = dk.squaredNorm();
     if (dL_dp) {
       V3<T> g = dk;
       g.x() = -g.x();
@@ -252,6 +256,8 @@ T MeshRegularizerT<T>::symmetry(const TensorT<T>& p, TensorT<T>* dL_dp, T weight
       for (int c = 0; c < 3; ++c) (*dL_dp)[3 * k + c] += T(2) * s * g(c);
     }
   }
+  T sum = 0;  // in vertex order: independent of the thread count
+  for (T t : term_) sum += t;
   return s * sum;
 }
 

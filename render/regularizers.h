@@ -45,7 +45,7 @@ class MeshRegularizerT {
   std::vector<int32_t> pairs_;                       // face pairs sharing an edge (f < g), flat
   std::vector<int32_t> vc_start_, vc_;               // vertex → corners 3f + k, CSR, ascending
   std::vector<int32_t> mirror_;
-  mutable std::vector<T> delta_;                     // scratch, reused
+  mutable std::vector<T> delta_, term_;              // scratch, reused
   std::vector<T> face_n_, face_len_, face_g_, corner_g_;
 };
 
