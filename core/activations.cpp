@@ -7,8 +7,9 @@ namespace invgfx {
 
 namespace {
 
-// Element loops are memory-bound: threads only pay off on large tensors.
-constexpr int64_t kParallelMin = 1 << 15;
+// Element loops are memory-bound: threads only pay off on large tensors (≥ 256 Ki elements; the
+// transcendental ones, 8× costlier per element, from 32 Ki).
+constexpr int64_t kParallelMin = 1 << 18;
 
 template <class T>
 void check_grad_shape(const char* who, const TensorT<T>& x, const TensorT<T>& dL_dy, const TensorT<T>* dL_dx) {

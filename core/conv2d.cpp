@@ -108,14 +108,22 @@ void Conv2dT<T>::backward(const TensorT<T>& x, const TensorT<T>& /*y*/, const Te
     throw std::invalid_argument("conv2d: dL_dy " + dL_dy.shape().str() + " does not match the output");
   // dL/dY in channel-major layout, the right operand of both products.
   const T* dy = dL_dy.data();
-  if (n > 1) {
+  T* bias_grad = nullptr;
+  if (opt_.bias && bias_.requires_grad) {
+    bias_.grad.resize(bias_.value.shape());
+    bias_grad = bias_.grad.data();
+  }
+  if (n > 1 && weight_.requires_grad) {
+    cm_.resize(shape_of({co, np}));
+    to_channel_major_sum(dL_dy.data(), n, co, p, cm_.data(), bias_grad);
+    dy = cm_.data();
+  } else if (bias_grad) {
+    add_channel_sums(dL_dy.data(), n, co, p, bias_grad);
+  }
+  if (n > 1 && !weight_.requires_grad && dL_dx && !per_image(n, p)) {
     cm_.resize(shape_of({co, np}));
     to_channel_major(dL_dy.data(), n, co, p, cm_.data());
     dy = cm_.data();
-  }
-  if (opt_.bias && bias_.requires_grad) {
-    bias_.grad.resize(bias_.value.shape());
-    add_channel_sums(dL_dy.data(), n, co, p, bias_.grad.data());
   }
   if (weight_.requires_grad) {
     weight_.grad.resize(weight_.value.shape());

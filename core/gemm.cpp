@@ -214,8 +214,9 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* 
       for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
     return;
   }
-  // Below ~2 MFLOP a fork/join costs more than it saves.
-  const bool parallel = static_cast<double>(m) * n * k > 1e6 && omp_get_max_threads() > 1;
+  // Below ~10 MFLOP (≈ 0.1 ms on one core) a fork/join costs more than it saves, and far more on a
+  // loaded machine, where every join waits for a descheduled thread.
+  const bool parallel = static_cast<double>(m) * n * k > 5e6 && omp_get_max_threads() > 1;
 #pragma omp parallel if (parallel)
   {
     const int nt = omp_get_num_threads(), t = omp_get_thread_num();

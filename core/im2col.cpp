@@ -191,6 +191,24 @@ void to_channel_major(const T* x, int64_t n, int64_t c, int64_t p, T* out) {
 }
 
 template <class T>
+void to_channel_major_sum(const T* x, int64_t n, int64_t c, int64_t p, T* out, T* bias_grad) {
+#pragma omp parallel for schedule(static) if (n * c * p > 65536)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    T s = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const T* src = x + (i * c + ch) * p;
+      T* dst = out + (ch * n + i) * p;
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < p; ++j) {
+        dst[j] = src[j];
+        s += src[j];
+      }
+    }
+    if (bias_grad) bias_grad[ch] += s;
+  }
+}
+
+template <class T>
 void from_channel_major(const T* in, int64_t n, int64_t c, int64_t p, const T* bias, T* x) {
 #pragma omp parallel for collapse(2) schedule(static) if (n * c * p > 65536)
   for (int64_t i = 0; i < n; ++i)
@@ -223,6 +241,7 @@ void add_channel_sums(const T* dy, int64_t n, int64_t c, int64_t p, T* bias_grad
   template void im2col_batch<T>(const T*, int64_t, const ConvGeometry&, T*);                   \
   template void col2im_batch_add<T>(const T*, int64_t, const ConvGeometry&, T*);               \
   template void to_channel_major<T>(const T*, int64_t, int64_t, int64_t, T*);                  \
+  template void to_channel_major_sum<T>(const T*, int64_t, int64_t, int64_t, T*, T*);          \
   template void from_channel_major<T>(const T*, int64_t, int64_t, int64_t, const T*, T*);      \
   template void add_channel_sums<T>(const T*, int64_t, int64_t, int64_t, T*);
 INVGFX_INSTANTIATE(float)

@@ -50,6 +50,10 @@ void to_channel_major(const T* x, int64_t n, int64_t c, int64_t p, T* out);
 // from_channel_major: x[n][c][p] = in[c][n·P + p] + (bias ? bias[c] : 0).
 template <class T>
 void from_channel_major(const T* in, int64_t n, int64_t c, int64_t p, const T* bias, T* x);
+// to_channel_major that also adds the per-channel sums into bias_grad (when not null), in one pass
+// and one parallel region: each channel, with its sum, belongs to one thread.
+template <class T>
+void to_channel_major_sum(const T* x, int64_t n, int64_t c, int64_t p, T* out, T* bias_grad);
 // bias_grad[c] += Σ_n Σ_p dy[n][c][p] for an N×C×P tensor.
 template <class T>
 void add_channel_sums(const T* dy, int64_t n, int64_t c, int64_t p, T* bias_grad);

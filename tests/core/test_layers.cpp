@@ -225,6 +225,21 @@ TEST(Conv2d, PerImagePathMatchesReference) {
   EXPECT_LT(max_abs_diff(yf.cast<double>(), y), 1e-5);
 }
 
+// A frozen weight (requires_grad = false) still gives correct input and bias gradients on both the
+// batched and the per-image paths, and leaves the weight gradient alone.
+TEST(Conv2d, FrozenWeightStillGivesInputGradients) {
+  for (const ConvCase& c : {kConvCases[1], ConvCase{2, 2, 3, 32, 34, 4, 4, 2, 2, 1, 1, true}}) {
+    Conv2dD conv(conv_options(c));
+    randomize_params(conv, 37);
+    conv.weight().requires_grad = false;
+    TensorD x = random_tensor({c.n, c.ci, c.h, c.w}, 38);
+    GradCheckOptions opt = tight();
+    opt.max_elements = 60;
+    expect_grads(conv, x, opt);
+    for (double g : conv.weight().grad) EXPECT_EQ(g, 0.0);
+  }
+}
+
 TEST(Conv2d, RejectsBadInput) {
   Conv2dD conv(Conv2dOptions::square(3, 4, 3));
   TensorD y, wrong_channels({1, 2, 8, 8}), too_small({1, 3, 2, 2});
