@@ -110,6 +110,7 @@ RawImage read_raw(const std::string& path) {
   const size_t pitch = sz.raw_pitch / 2;
   r.mosaic.resize({1, r.height, r.width});
   float* m = r.mosaic.data();
+#pragma omp parallel for schedule(static)
   for (int y = 0; y < r.height; ++y) {
     const ushort* row = raw + static_cast<size_t>(y + r.top_margin) * pitch + r.left_margin;
     for (int x = 0; x < r.width; ++x) m[static_cast<size_t>(y) * r.width + x] = static_cast<float>(row[x]);
