@@ -73,7 +73,7 @@ void BlackWhiteLevelT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   check_levels();
   y.resize(x.shape());
   const int64_t rows = d.n * d.c * d.h;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (x.numel() >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t row = r % d.h, c = (r / d.h) % d.c;
     T b[2], s[2];
@@ -94,7 +94,7 @@ void BlackWhiteLevelT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>
   const int64_t rows = d.n * d.c * d.h;
   const bool want_p = black_.requires_grad || white_.requires_grad;
   double g_black[4] = {0, 0, 0, 0}, g_white = 0;
-#pragma omp parallel
+#pragma omp parallel if (x.numel() >= isp_detail::kOmpMinWork)
   {
     double lb[4] = {0, 0, 0, 0}, lw = 0;
 #pragma omp for schedule(static)
@@ -145,7 +145,7 @@ void BlackWhiteLevelT<T>::inverse(const TensorT<T>& y, TensorT<T>& x) const {
   const Dims4 d = isp_detail::image_dims(y.shape(), name(), true, true);
   x.resize(y.shape());
   const int64_t rows = d.n * d.c * d.h;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (y.numel() >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t row = r % d.h, c = (r / d.h) % d.c;
     for (int64_t col = 0; col < d.w; ++col) {

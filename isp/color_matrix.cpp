@@ -71,7 +71,7 @@ void ColorMatrixT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   for (int64_t n = 0; n < d.n; ++n) {
     const T *r = x.data() + n * 3 * hw, *g = r + hw, *b = g + hw;
     T *yr = y.data() + n * 3 * hw, *yg = yr + hw, *yb = yg + hw;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (hw >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < hw; ++i) {
       const T R = r[i], G = g[i], B = b[i];
       yr[i] = m[0] * R + m[1] * G + m[2] * B;
@@ -94,7 +94,7 @@ void ColorMatrixT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*
     const T *gr = dL_dy.data() + n * 3 * hw, *gg = gr + hw, *gb = gg + hw;
     if (dL_dx) {
       T *dr = dL_dx->data() + n * 3 * hw, *dg = dr + hw, *db = dg + hw;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (hw >= isp_detail::kOmpMinWork)
       for (int64_t i = 0; i < hw; ++i) {
         dr[i] += m[0] * gr[i] + m[3] * gg[i] + m[6] * gb[i];
         dg[i] += m[1] * gr[i] + m[4] * gg[i] + m[7] * gb[i];
@@ -103,7 +103,7 @@ void ColorMatrixT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*
     }
     if (want_p) {
       double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0;
-#pragma omp parallel for simd schedule(static) reduction(+ : a0, a1, a2, a3, a4, a5, a6, a7, a8)
+#pragma omp parallel for simd schedule(static) reduction(+ : a0, a1, a2, a3, a4, a5, a6, a7, a8) if (hw >= isp_detail::kOmpMinWork)
       for (int64_t i = 0; i < hw; ++i) {
         a0 += gr[i] * r[i]; a1 += gr[i] * g[i]; a2 += gr[i] * b[i];
         a3 += gg[i] * r[i]; a4 += gg[i] * g[i]; a5 += gg[i] * b[i];
@@ -136,7 +136,7 @@ void ColorMatrixT<T>::inverse(const TensorT<T>& y, TensorT<T>& x) const {
   for (int64_t n = 0; n < d.n; ++n) {
     const T* in = y.data() + n * 3 * hw;
     T* out = x.data() + n * 3 * hw;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (hw >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < hw; ++i) {
       const Eigen::Vector3d v(in[i], in[hw + i], in[2 * hw + i]);
       const Eigen::Vector3d u = Mi * v;

@@ -175,7 +175,7 @@ void DemosaicT<T>::pad(const T* src, int64_t h, int64_t w) {
   const int64_t pw = w + 4;
   padded_.resize(Shape{h + 4, pw});
   T* p = padded_.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (h * w >= isp_detail::kOmpMinWork)
   for (int64_t a = 0; a < h + 4; ++a) {
     const T* s = src + reflect(a - 2, h) * w;
     T* dst = p + a * pw;
@@ -202,7 +202,7 @@ void DemosaicT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
     pad(x.data() + n * hw, d.h, d.w);
     const T* p = padded_.data();
     T* out = y.data() + n * 3 * hw;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (hw >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < d.h; ++i) {
       for (int c = 0; c < 3; ++c) {
         T* yr = out + c * hw + i * d.w;
@@ -234,7 +234,7 @@ void DemosaicT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/
       // Gather into the padded gradient, then fold the mirrored border back onto its sources.
       dpadded_.resize(Shape{ph, pw});
       T* dp = dpadded_.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (hw >= isp_detail::kOmpMinWork)
       for (int64_t a = 0; a < ph; ++a) {
         for (int64_t b = 0; b < pw; ++b) {
           const auto& taps = back_taps_[((a & 1) << 1) | (b & 1)];
@@ -251,7 +251,7 @@ void DemosaicT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/
         }
       }
       T* dx = dL_dx->data() + n * hw;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (hw >= isp_detail::kOmpMinWork)
       for (int64_t i = 0; i < d.h; ++i) {
         const T* row = dp + (i + 2) * pw;
         T* dr = dx + i * d.w;
@@ -266,7 +266,7 @@ void DemosaicT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/
     if (want_k) {
       pad(x.data() + n * hw, d.h, d.w);
       const T* p = padded_.data();
-#pragma omp parallel
+#pragma omp parallel if (hw >= isp_detail::kOmpMinWork)
       {
         std::vector<double> lk(300, 0.0);
 #pragma omp for schedule(static)
@@ -299,7 +299,7 @@ void DemosaicT<T>::inverse(const TensorT<T>& y, TensorT<T>& x) const {
   if (y.rank() == 3) x.resize(Shape{1, d.h, d.w});
   else x.resize(Shape{d.n, 1, d.h, d.w});
   const int64_t hw = d.h * d.w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (y.numel() >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < d.n * d.h; ++r) {
     const int64_t n = r / d.h, i = r % d.h;
     for (int64_t j = 0; j < d.w; ++j)

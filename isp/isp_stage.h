@@ -91,6 +91,10 @@ using IspStageD = IspStageT<double>;
 
 namespace isp_detail {
 
+// Loops over fewer elements than this run on one thread: a parallel region costs a few µs when the
+// machine is idle and up to milliseconds when it is oversubscribed, more than the work it would split.
+inline constexpr int64_t kOmpMinWork = 1 << 14;
+
 // Checks that x is C×H×W or N×C×H×W with C in the allowed set; returns its N×C×H×W reading.
 inline Dims4 image_dims(const Shape& s, const std::string& stage, bool allow_mosaic, bool allow_rgb) {
   if (s.rank() < 3 || s.rank() > 4)

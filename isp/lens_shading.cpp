@@ -50,7 +50,7 @@ void LensShadingT<T>::apply(const TensorT<T>& x, TensorT<T>& y, bool divide) con
   const T cx = centre_.value[0] * T(d.w), cy = centre_.value[1] * T(d.h);
   const T inv_d2 = T(4) / (T(d.w) * T(d.w) + T(d.h) * T(d.h));
   const int64_t rows = d.n * d.c * d.h;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (x.numel() >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = r % d.h, c = (r / d.h) % d.c;
     const T dy = T(i) + T(0.5) - cy;
@@ -79,7 +79,7 @@ void LensShadingT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*
   const int64_t rows = d.n * d.c * d.h;
   const bool want_k = k_.requires_grad, want_c = centre_.requires_grad;
   double gk[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, gc[2] = {0, 0};
-#pragma omp parallel
+#pragma omp parallel if (x.numel() >= isp_detail::kOmpMinWork)
   {
     double lk[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, lc[2] = {0, 0};
 #pragma omp for schedule(static)

@@ -25,7 +25,7 @@ void SaturationT<T>::apply(const TensorT<T>& x, TensorT<T>& y, T s) const {
   for (int64_t n = 0; n < d.n; ++n) {
     const T* r = x.data() + n * 3 * hw;
     T* o = y.data() + n * 3 * hw;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (hw >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < hw; ++i) {
       const T Y = w0 * r[i] + w1 * r[hw + i] + w2 * r[2 * hw + i];
       for (int c = 0; c < 3; ++c) o[c * hw + i] = Y + s * (r[c * hw + i] - Y);
@@ -52,7 +52,7 @@ void SaturationT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y
     const T* r = x.data() + n * 3 * hw;
     const T* g = dL_dy.data() + n * 3 * hw;
     T* dx = dL_dx ? dL_dx->data() + n * 3 * hw : nullptr;
-#pragma omp parallel for schedule(static) reduction(+ : gs)
+#pragma omp parallel for schedule(static) reduction(+ : gs) if (hw >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < hw; ++i) {
       const T Y = w[0] * r[i] + w[1] * r[hw + i] + w[2] * r[2 * hw + i];
       const T gsum = g[i] + g[hw + i] + g[2 * hw + i];

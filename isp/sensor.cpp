@@ -116,7 +116,7 @@ void SensorT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   pre_clip_.resize(y.shape());
   const CfaPattern cfa = this->cfa_;
   const int64_t rows = d.n * oc * d.h;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * d.w >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = r % d.h, c = (r / d.h) % oc, n = r / (d.h * oc);
     // Seeding a Mersenne twister is costly: only the Poisson mode needs one (per row, for determinism).
@@ -161,7 +161,7 @@ void SensorT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/, 
   const CfaPattern cfa = this->cfa_;
   const int64_t rows = d.n * oc * d.h;
   double ge = 0, ga = 0, gb = 0;
-#pragma omp parallel for schedule(static) reduction(+ : ge, ga, gb)
+#pragma omp parallel for schedule(static) reduction(+ : ge, ga, gb) if (rows * d.w >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = r % d.h, c = (r / d.h) % oc, n = r / (d.h * oc);
     for (int64_t j = 0; j < d.w; ++j) {

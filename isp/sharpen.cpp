@@ -32,7 +32,7 @@ void SharpenT<T>::params_from_json(const nlohmann::json& j) {
 template <class T>
 void SharpenT<T>::luma(const T* x, T* Y, int64_t hw) const {
   const T w0 = T(kLumaRec709[0]), w1 = T(kLumaRec709[1]), w2 = T(kLumaRec709[2]);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (hw >= isp_detail::kOmpMinWork)
   for (int64_t i = 0; i < hw; ++i) Y[i] = w0 * x[i] + w1 * x[hw + i] + w2 * x[2 * hw + i];
 }
 
@@ -42,14 +42,14 @@ void SharpenT<T>::blur(const T* src, T* dst, T* tmp, int64_t h, int64_t w, bool 
   const T* k = taps_.data() + R;  // k[-R..R]
   if (!adjoint) {
     // Horizontal then vertical, gathering with clamped indices.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (h * w >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < h; ++i)
       for (int64_t j = 0; j < w; ++j) {
         T s = 0;
         for (int q = -R; q <= R; ++q) s += k[q] * src[i * w + std::clamp<int64_t>(j + q, 0, w - 1)];
         tmp[i * w + j] = s;
       }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (h * w >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < h; ++i)
       for (int64_t j = 0; j < w; ++j) {
         T s = 0;
@@ -61,7 +61,7 @@ void SharpenT<T>::blur(const T* src, T* dst, T* tmp, int64_t h, int64_t w, bool 
   // Adjoint: transpose of (vertical ∘ horizontal) = horizontalᵀ ∘ verticalᵀ, each a scatter along its
   // own row/column (so rows, resp. column blocks, run in parallel without conflicts).
   std::fill(tmp, tmp + h * w, T(0));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (h * w >= isp_detail::kOmpMinWork)
   for (int64_t j0 = 0; j0 < w; j0 += 64) {
     const int64_t j1 = std::min(w, j0 + 64);
     for (int64_t i = 0; i < h; ++i)
@@ -70,7 +70,7 @@ void SharpenT<T>::blur(const T* src, T* dst, T* tmp, int64_t h, int64_t w, bool 
         for (int64_t j = j0; j < j1; ++j) t[j] += k[q] * src[i * w + j];
       }
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (h * w >= isp_detail::kOmpMinWork)
   for (int64_t i = 0; i < h; ++i) {
     T* d = dst + i * w;
     std::fill(d, d + w, T(0));
@@ -94,7 +94,7 @@ void SharpenT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
     T* ys = y.data() + n * 3 * hw;
     luma(xs, Y_.data(), hw);
     blur(Y_.data(), B_.data(), tmp_.data(), d.h, d.w, false);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (hw >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < hw; ++i) {
       const T detail = lambda * (Y_[i] - B_[i]);
       ys[i] = xs[i] + detail;
@@ -121,18 +121,18 @@ void SharpenT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/,
     const T* xs = x.data() + n * 3 * hw;
     const T* g = dL_dy.data() + n * 3 * hw;
     // gD = Σ_c G_c is ∂L/∂(Y − B); ∂L/∂Y = λ·(gD − Gᵀ gD).
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (hw >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < hw; ++i) gY_[i] = g[i] + g[hw + i] + g[2 * hw + i];
     if (amount_.requires_grad) {
       luma(xs, Y_.data(), hw);
       blur(Y_.data(), B_.data(), tmp_.data(), d.h, d.w, false);
-#pragma omp parallel for simd schedule(static) reduction(+ : ga)
+#pragma omp parallel for simd schedule(static) reduction(+ : ga) if (hw >= isp_detail::kOmpMinWork)
       for (int64_t i = 0; i < hw; ++i) ga += static_cast<double>(gY_[i] * (Y_[i] - B_[i]));
     }
     if (dL_dx && lambda != T(0)) {
       blur(gY_.data(), gB_.data(), tmp_.data(), d.h, d.w, true);
       T* dx = dL_dx->data() + n * 3 * hw;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (hw >= isp_detail::kOmpMinWork)
       for (int64_t i = 0; i < hw; ++i) {
         const T gy = lambda * (gY_[i] - gB_[i]);
         for (int c = 0; c < 3; ++c) dx[c * hw + i] += g[c * hw + i] + w[c] * gy;

@@ -100,10 +100,10 @@ void SrgbT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   const T* xs = x.data();
   T* ys = y.data();
   if (decode_) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < n; ++i) ys[i] = decode_impl(xs[i]);
   } else {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < n; ++i) ys[i] = encode_impl(xs[i]);
   }
 }
@@ -119,14 +119,14 @@ void SrgbT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& y, const 
   //   encode: dV/dL = (1.055/2.4)·L^{1/2.4 − 1} = (V + 0.055)/(2.4·L)
   //   decode: dL/dV = (2.4/1.055)·((V+0.055)/1.055)^{1.4} = 2.4·L/(V + 0.055)
   if (decode_) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < n; ++i) {
       const T v = xs[i];
       const T s = v > T(kEncKnee) ? T(2.4) * ys[i] / (v + T(0.055)) : T(1 / 12.92);
       d[i] += g[i] * s;
     }
   } else {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < n; ++i) {
       const T l = xs[i];
       const T safe = l > T(kLinKnee) ? l : T(kLinKnee);

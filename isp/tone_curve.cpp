@@ -119,7 +119,7 @@ void ToneCurveT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   y.resize(x.shape());
   const int64_t n = x.numel();
   if (kind_ == ToneCurveKind::Smoothstep) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < n; ++i) {
       const T v = std::clamp(x[i], T(0), T(1));
       y[i] = v * v * (T(3) - T(2) * v);
@@ -133,7 +133,7 @@ void ToneCurveT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   const int K = static_cast<int>(theta_.value.numel());
   const T* Y = Y_.data();
   const T fK = static_cast<T>(K);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= isp_detail::kOmpMinWork)
   for (int64_t i = 0; i < n; ++i) {
     const T u = x[i] * fK;
     const int k = std::clamp(static_cast<int>(std::floor(u)), 0, K - 1);
@@ -148,7 +148,7 @@ void ToneCurveT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*
   const int64_t n = x.numel();
   if (kind_ == ToneCurveKind::Smoothstep) {
     if (!dL_dx) return;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < n; ++i) {
       const T v = x[i];
       (*dL_dx)[i] += (v > T(0) && v < T(1)) ? dL_dy[i] * T(6) * v * (T(1) - v) : T(0);
@@ -161,7 +161,7 @@ void ToneCurveT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*
   const T fK = static_cast<T>(K);
   const bool want_p = theta_.requires_grad;
   std::vector<double> gY(static_cast<size_t>(K + 1), 0.0);
-#pragma omp parallel
+#pragma omp parallel if (n >= isp_detail::kOmpMinWork)
   {
     std::vector<double> lg(want_p ? static_cast<size_t>(K + 1) : 0, 0.0);
 #pragma omp for schedule(static)
@@ -200,7 +200,7 @@ void ToneCurveT<T>::inverse(const TensorT<T>& y, TensorT<T>& x) const {
   const int64_t n = y.numel();
   if (kind_ == ToneCurveKind::Smoothstep) {
     // x = ½ − sin(asin(1 − 2y)/3) (Brooks et al. 2019, unprocess.py), y clamped to [0, 1].
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= isp_detail::kOmpMinWork)
     for (int64_t i = 0; i < n; ++i) {
       const double v = std::clamp(static_cast<double>(y[i]), 0.0, 1.0);
       x[i] = static_cast<T>(0.5 - std::sin(std::asin(1 - 2 * v) / 3));
@@ -209,7 +209,7 @@ void ToneCurveT<T>::inverse(const TensorT<T>& y, TensorT<T>& x) const {
   }
   const auto Yd = knot_values();
   const int K = static_cast<int>(Yd.size()) - 1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= isp_detail::kOmpMinWork)
   for (int64_t i = 0; i < n; ++i) {
     const double v = y[i];
     const int k = std::clamp(static_cast<int>(std::upper_bound(Yd.begin(), Yd.end(), v) - Yd.begin()) - 1, 0, K - 1);

@@ -69,7 +69,7 @@ void WhiteBalanceT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   const T m = std::min({g[0], g[1], g[2]});
   const bool clip = clip_highlights_;
   const int64_t rows = d.n * d.c * d.h;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (x.numel() >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t row = r % d.h, c = (r / d.h) % d.c;
     const T gg[2] = {g[colour_of(c, d.c, row, 0)], g[colour_of(c, d.c, row, 1)]};
@@ -94,7 +94,7 @@ void WhiteBalanceT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /
   const bool clip = clip_highlights_, want_p = log_gains_.requires_grad;
   const int64_t rows = d.n * d.c * d.h;
   double acc[3] = {0, 0, 0};  // ∂L/∂ln g_c, c = R, G, B
-#pragma omp parallel
+#pragma omp parallel if (x.numel() >= isp_detail::kOmpMinWork)
   {
     double la[3] = {0, 0, 0};
 #pragma omp for schedule(static)
@@ -131,7 +131,7 @@ void WhiteBalanceT<T>::inverse(const TensorT<T>& y, TensorT<T>& x) const {
   x.resize(y.shape());
   const T g[3] = {std::exp(log_gains_.value[0]), T(1), std::exp(log_gains_.value[1])};
   const int64_t rows = d.n * d.c * d.h;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (y.numel() >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t row = r % d.h, c = (r / d.h) % d.c;
     for (int64_t col = 0; col < d.w; ++col)
