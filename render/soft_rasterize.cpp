@@ -27,9 +27,13 @@ constexpr int kMaxK = 32;
 template <class T>
 bool SoftRasterizerT<T>::sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, T zt_floor, Sample& o) const {
   if (fx < s.box[0] || fx > s.box[2] || fy < s.box[1] || fy > s.box[3]) return false;
+  // n_i = (q_a − f) × (q_b − f), evaluated from differences rather than the expanded affine form,
+  // whose large constant term loses float precision on small faces away from the screen centre.
   T n[3];
   for (int i = 0; i < 3; ++i) {
-    n[i] = s.n[i][0] * fx + s.n[i][1] * fy + s.n[i][2];
+    const T* a = s.q[(i + 1) % 3];
+    const T* b = s.q[(i + 2) % 3];
+    n[i] = (a[0] - fx) * (b[1] - fy) - (a[1] - fy) * (b[0] - fx);
     o.lam[i] = n[i] * s.inv_area;
   }
   o.inside = o.lam[0] >= T(0) && o.lam[1] >= T(0) && o.lam[2] >= T(0);
@@ -262,7 +266,7 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
   entry_grad_.resize(tile_faces_.size() * static_cast<size_t>(R));
   const double cutoff = opt.sigma * std::log(1.0 / opt.dist_eps - 1.0);
   const T inv_sigma = T(1.0 / opt.sigma), cut = T(cutoff), inv_gamma = T(1.0 / opt.gamma);
-  const T eps_b = T(opt.background_eps), bg = T(opt.background);
+  const T eps_b = T(opt.background_eps);
   const T* col = colors.data();
   const T* o = out.data();
   const T* g = dL_dout.data();
@@ -274,7 +278,7 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
     const int32_t eb = tile_start_[static_cast<size_t>(t)], ee = tile_start_[static_cast<size_t>(t) + 1];
     std::fill(entry_grad_.begin() + eb * R, entry_grad_.begin() + ee * R, T(0));
     Sample smp[kMaxK];
-    T wj[kMaxK], ej[kMaxK], cj[kMaxK * 4];
+    T wj[kMaxK], ej[kMaxK];
     for (int y = y0; y <= y1; ++y)
       for (int x = x0; x <= x1; ++x) {
         const int64_t p = int64_t(y) * W + x;
@@ -314,7 +318,6 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
             dL_dlh[0] += dc * v0, dL_dlh[1] += dc * v1, dL_dlh[2] += dc * v2;
             rec[9 + c] += sm.lam_hat[0] * dc, rec[9 + C + c] += sm.lam_hat[1] * dc, rec[9 + 2 * C + c] += sm.lam_hat[2] * dc;
           }
-          (void)cj;
           // Silhouette: ∂A/∂D_j = Π_{k≠j} (1 − D_k).
           T others = T(1);
           for (int k = 0; k < n; ++k)
@@ -348,7 +351,6 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
           rec[2 * a] += dL_dd2 * T(-2) * rx * (T(1) - sm.t), rec[2 * a + 1] += dL_dd2 * T(-2) * ry * (T(1) - sm.t);
           rec[2 * b] += dL_dd2 * T(-2) * rx * sm.t, rec[2 * b + 1] += dL_dd2 * T(-2) * ry * sm.t;
         }
-        (void)bg;
       }
   }
 
@@ -360,9 +362,7 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
   const T* pos = clip_pos.data();
 #pragma omp parallel for schedule(dynamic, 64) if (F > 512)
   for (int64_t f = 0; f < F; ++f) {
-    T acc[9 + 3 * 32];
-    const int64_t RR = std::min<int64_t>(R, 9 + 3 * 32);
-    std::fill(acc, acc + RR, T(0));
+    T acc[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
     T* cc = want_col ? corner_color_grad_.data() + f * 3 * C : nullptr;
     if (want_col) std::fill(cc, cc + 3 * C, T(0));
     for (int32_t i = face_entry_start_[static_cast<size_t>(f)]; i < face_entry_start_[static_cast<size_t>(f) + 1]; ++i) {
