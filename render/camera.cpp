@@ -432,8 +432,10 @@ void CameraT<T>::project_to_pixels(const TensorT<T>& world, TensorT<T>& pixels) 
   pixels.resize({n, 2});
   for (int64_t i = 0; i < n; ++i) {
     const Vec3 xc = R * Vec3(world.at(i, 0), world.at(i, 1), world.at(i, 2)) + t;
-    pixels.at(i, 0) = focal.value[0] * xc.x() / xc.z() + principal.value[0];
-    pixels.at(i, 1) = focal.value[1] * xc.y() / xc.z() + principal.value[1];
+    // A point in the camera's plane (z = 0) would divide by zero: keep it finite, far off-image.
+    const T z = std::abs(xc.z()) > T(1e-12) ? xc.z() : T(1e-12);
+    pixels.at(i, 0) = focal.value[0] * xc.x() / z + principal.value[0];
+    pixels.at(i, 1) = focal.value[1] * xc.y() / z + principal.value[1];
   }
 }
 
