@@ -3,6 +3,7 @@
 #include "isp/black_white_level.h"
 #include "isp/color_matrix.h"
 #include "isp/demosaic.h"
+#include "isp/denoise.h"
 #include "isp/lens_shading.h"
 #include "isp/saturation.h"
 #include "isp/sensor.h"
@@ -18,7 +19,8 @@ namespace invgfx {
 
 const std::vector<std::string>& isp_stage_names() {
   static const std::vector<std::string> names = {"sensor",       "black_white_level", "lens_shading",
-                                                 "white_balance", "demosaic",         "color_matrix",
+                                                 "white_balance", "demosaic",         "denoise",
+                                                 "color_matrix",
                                                  "tone_curve",    "saturation",       "sharpen",
                                                  "srgb"};
   return names;
@@ -29,6 +31,7 @@ std::unique_ptr<IspStageT<T>> make_isp_stage(const std::string& name) {
   if (name == "sensor") return std::make_unique<SensorT<T>>();
   if (name == "black_white_level") return std::make_unique<BlackWhiteLevelT<T>>();
   if (name == "lens_shading") return std::make_unique<LensShadingT<T>>();
+  if (name == "denoise") return std::make_unique<DenoiseT<T>>();
   if (name == "saturation") return std::make_unique<SaturationT<T>>();
   if (name == "sharpen") return std::make_unique<SharpenT<T>>();
   if (name == "white_balance") return std::make_unique<WhiteBalanceT<T>>();

@@ -2,6 +2,7 @@
 // Tolerances: core/gradcheck.h defaults (see test_isp_stages.cpp for the reasoning).
 #include "core/gradcheck.h"
 #include "core/random.h"
+#include "isp/denoise.h"
 #include "isp/lens_shading.h"
 #include "isp/saturation.h"
 #include "isp/sensor.h"
@@ -180,6 +181,29 @@ TEST(IspSharpen, GradientsAdjointBordersAndIdentity) {
   TensorD flat(Shape{3, 6, 6}, 0.3), y;
   s.forward(flat, y);
   for (int64_t i = 0; i < y.numel(); ++i) EXPECT_NEAR(y[i], 0.3, 1e-12);
+  expect_identity(s, x);
+}
+
+TEST(IspDenoise, BilateralGradientsIncludingRangeSigmaAndIdentity) {
+  DenoiseD s({2, 1.2, 0.3});
+  TensorD x = random_image(Shape{3, 6, 7}, 9, 0.0, 1.0);
+  expect_grad_ok(s, x);
+  TensorD xb = random_image(Shape{2, 3, 4, 3}, 10, -0.1, 1.2);  // window larger than the image
+  expect_grad_ok(s, xb);
+  // Noise goes down, a flat image is unchanged.
+  TensorD flat(Shape{3, 8, 8}, 0.4), y;
+  s.forward(flat, y);
+  for (int64_t i = 0; i < y.numel(); ++i) EXPECT_NEAR(y[i], 0.4, 1e-12);
+  TensorD noisy(Shape{3, 16, 16});
+  Rng rng(11);
+  rng.fill_normal(noisy, 0.5, 0.05);
+  s.forward(noisy, y);
+  double vin = 0, vout = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    vin += (noisy[i] - 0.5) * (noisy[i] - 0.5);
+    vout += (y[i] - 0.5) * (y[i] - 0.5);
+  }
+  EXPECT_LT(vout, 0.3 * vin);
   expect_identity(s, x);
 }
 
