@@ -126,6 +126,8 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
   }
 
   out.width = W, out.height = H, out.num_faces = F;
+  win_entry_.resize(static_cast<size_t>(W) * H);
+  entry_count_.assign(tile_faces_.size(), 0);
   out.rast.resize({4, H, W});
   out.face.resize(static_cast<size_t>(W) * H);
   const int64_t plane = int64_t(W) * H;
@@ -137,7 +139,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
     T zbuf[kTileSize * kTileSize], ub[kTileSize * kTileSize], vb[kTileSize * kTileSize];
-    int32_t ib[kTileSize * kTileSize];
+    int32_t ib[kTileSize * kTileSize], kb[kTileSize * kTileSize];
     std::fill(std::begin(zbuf), std::end(zbuf), std::numeric_limits<T>::infinity());
     std::fill(std::begin(ib), std::end(ib), -1);
     for (int32_t k = tile_start_[static_cast<size_t>(t)]; k < tile_start_[static_cast<size_t>(t) + 1]; ++k) {
@@ -163,7 +165,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
           const T z = (s.depth[0] * fx + s.depth[1] * fy + s.depth[2]) * s.inv_abs_det;
           const int li = (y - y0) * kTileSize + (x - x0);
           if (z < zbuf[li]) {
-            zbuf[li] = z, ib[li] = f;
+            zbuf[li] = z, ib[li] = f, kb[li] = k;
             ub[li] = a0 / sum, vb[li] = a1 / sum;
           }
         }
@@ -174,6 +176,8 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
         const int li = (y - y0) * kTileSize + (x - x0);
         const int64_t p = int64_t(y) * W + x;
         out.face[static_cast<size_t>(p)] = ib[li];
+        win_entry_[static_cast<size_t>(p)] = ib[li] >= 0 ? kb[li] : -1;
+        if (ib[li] >= 0) ++entry_count_[static_cast<size_t>(kb[li])];
         const bool hit = ib[li] >= 0;
         rast[p] = hit ? ub[li] : T(0);
         rast[plane + p] = hit ? vb[li] : T(0);
@@ -182,18 +186,36 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
       }
   }
 
-  // Pixel lists per face (counting sort in pixel order) for the deterministic backward gathers.
+  // Pixel lists per face for the deterministic backward gathers, without a serial pass over the
+  // image: each (tile, face) bin entry counted its pixels above; a face's list is its entries in tile
+  // order, each entry's pixels in row-major order within the tile. Only O(entries + F) work is serial.
+  const size_t num_entries = tile_faces_.size();
   out.face_pixel_start.assign(static_cast<size_t>(F) + 1, 0);
-  for (int64_t p = 0; p < plane; ++p) {
-    const int32_t f = out.face[static_cast<size_t>(p)];
-    if (f >= 0) ++out.face_pixel_start[static_cast<size_t>(f) + 1];
+  for (size_t e = 0; e < num_entries; ++e) {
+    const size_t f = static_cast<size_t>(tile_faces_[e]);
+    out.face_pixel_start[f + 1] += entry_count_[e];
   }
   for (int64_t f = 0; f < F; ++f) out.face_pixel_start[static_cast<size_t>(f) + 1] += out.face_pixel_start[static_cast<size_t>(f)];
-  out.face_pixels.resize(static_cast<size_t>(out.face_pixel_start[static_cast<size_t>(F)]));
+  // Entries are in tile-major order, so visiting them in order and appending per face gives each
+  // face its entries in tile order; entry_count_ becomes each entry's write offset.
   tile_fill_.assign(out.face_pixel_start.begin(), out.face_pixel_start.end() - 1);
-  for (int64_t p = 0; p < plane; ++p) {
-    const int32_t f = out.face[static_cast<size_t>(p)];
-    if (f >= 0) out.face_pixels[static_cast<size_t>(tile_fill_[static_cast<size_t>(f)]++)] = static_cast<int32_t>(p);
+  for (size_t e = 0; e < num_entries; ++e) {
+    const size_t f = static_cast<size_t>(tile_faces_[e]);
+    const int32_t c = entry_count_[e];
+    entry_count_[e] = tile_fill_[f];
+    tile_fill_[f] += c;
+  }
+  out.face_pixels.resize(static_cast<size_t>(out.face_pixel_start[static_cast<size_t>(F)]));
+#pragma omp parallel for schedule(dynamic, 4) if (num_tiles > 1)
+  for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {
+    const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
+    const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
+        const int64_t p = int64_t(y) * W + x;
+        const int32_t k = win_entry_[static_cast<size_t>(p)];
+        if (k >= 0) out.face_pixels[static_cast<size_t>(entry_count_[static_cast<size_t>(k)]++)] = static_cast<int32_t>(p);
+      }
   }
 }
 

@@ -19,7 +19,7 @@
 //
 // Speed and determinism: faces are set up in parallel, binned into 16×16 tiles in face order, and the
 // tiles rasterized in parallel (ties in depth go to the lower face id, independent of scheduling).
-// The backward accumulates each face's gradient over its pixel list (built by the forward, in row-major
+// The backward accumulates each face's gradient over its pixel list (built by the forward, in a fixed
 // order) and gathers per-vertex sums over a fixed corner order: bit-identical at any thread count.
 // All buffers live in the rasterizer object and are reused, so steady state does not allocate.
 #pragma once
@@ -56,7 +56,8 @@ struct RasterOutputT {
   TensorT<T> rast;
   std::vector<int32_t> face;              // H×W face index, −1 = background
   std::vector<int32_t> face_pixel_start;  // F + 1: pixels of face f are face_pixels[start[f] .. start[f+1])
-  std::vector<int32_t> face_pixels;       // covered pixel indices y·W + x, grouped by face, row-major
+  std::vector<int32_t> face_pixels;       // covered pixel indices y·W + x, grouped by face (tile order,
+                                          // row-major within a 16×16 tile)
 
   int32_t face_at(int x, int y) const { return face[static_cast<size_t>(y) * width + x]; }
   int64_t covered_pixels() const { return static_cast<int64_t>(face_pixels.size()); }
@@ -93,6 +94,8 @@ class RasterizerT {
 
   std::vector<FaceSetup> setup_;
   std::vector<int32_t> tile_start_, tile_faces_, tile_fill_;
+  std::vector<int32_t> win_entry_;    // H×W: bin entry of the visible face, −1 background
+  std::vector<int32_t> entry_count_;  // per bin entry: its pixel count, then its write offset
   std::vector<T> ndc_x_, ndc_y_;
   std::vector<T> corner_grad_;  // F×3×4 per-corner dL/d(x, y, z, w)
   RasterTopology topology_;
