@@ -1,0 +1,47 @@
+// BM_IspStaged/N: the BM_Isp workload (bench_isp.cpp) on the stage-by-stage reference path
+// (IspPipeline::set_fused(false)), so one run with --benchmark_filter=BM_Isp shows before and after.
+#include "core/random.h"
+#include "isp/pipeline.h"
+#include "isp/tone_curve.h"
+
+#include <benchmark/benchmark.h>
+
+namespace invgfx {
+namespace {
+
+void BM_IspStaged(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  const nlohmann::json cfg = {
+      {"cfa", "RGGB"},
+      {"stages",
+       {{{"stage", "black_white_level"}, {"params", {{"black", {64, 64, 64, 64}}, {"white", 1023}}}, {"learnable", true}},
+        {{"stage", "white_balance"}, {"params", {{"gains", {2.0, 1.0, 1.6}}}}, {"learnable", true}},
+        {{"stage", "demosaic"}, {"params", {{"method", "bilinear"}}}},
+        {{"stage", "color_matrix"},
+         {"params", {{"matrix", {{1.7, -0.5, -0.2}, {-0.3, 1.6, -0.3}, {0.0, -0.6, 1.6}}}}},
+         {"learnable", true}},
+        {{"stage", "tone_curve"}, {"params", {{"knots", 16}}}, {"learnable", true}},
+        {{"stage", "srgb"}}}}};
+  auto isp = IspPipeline::from_json(cfg);
+  auto& tc = isp.get<ToneCurve>("tone_curve");
+  for (int k = 0; k < 16; ++k) tc.theta().value[k] = 0.5f - 0.05f * static_cast<float>(k);
+  isp.set_fused(false);
+  Rng rng(11);
+  Tensor raw({1, n, n}), out, w, dL_draw(raw.shape());
+  rng.fill_uniform(raw, 40.0, 1023.0);
+  isp.forward(raw, out);
+  w.resize(out.shape());
+  rng.fill_uniform(w, -1.0, 1.0);
+  for (auto _ : state) {
+    isp.visit_parameters([](Parameter& p) { p.zero_grad(); });
+    dL_draw.zero();
+    isp.forward(raw, out);
+    isp.backward(raw, out, w, &dL_draw);
+    benchmark::DoNotOptimize(dL_draw.data());
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_IspStaged)->Arg(128)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace invgfx
