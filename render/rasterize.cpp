@@ -79,6 +79,10 @@ void RasterizerT<T>::setup_face(const T* pos, const int32_t* f, const RasterizeO
     s.clip[0][k] = T(sg * dn);
     s.clip[1][k] = T(sg * df);
   }
+  // Faces inside both planes get clip functions that are identically 1, so the forward's branch-free
+  // row loop tests them unconditionally.
+  if (!s.clipped)
+    for (int j = 0; j < 2; ++j) s.clip[j][0] = T(0), s.clip[j][1] = T(0), s.clip[j][2] = T(1);
   s.inv_abs_det = T(1.0 / std::abs(D));
   s.rect = rect;
 }
@@ -138,36 +142,54 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
   for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
-    T zbuf[kTileSize * kTileSize], ub[kTileSize * kTileSize], vb[kTileSize * kTileSize];
-    int32_t ib[kTileSize * kTileSize], kb[kTileSize * kTileSize];
+    // Branch-free row spans (vectorised over x): the winning face's a_0, a_1 and Σa are kept and
+    // divided once per pixel at write-out, which gives the same bits as dividing at each hit.
+    alignas(64) T zbuf[kTileSize * kTileSize], ab0[kTileSize * kTileSize], ab1[kTileSize * kTileSize],
+        sb[kTileSize * kTileSize];
+    alignas(64) int32_t ib[kTileSize * kTileSize], kb[kTileSize * kTileSize];
     std::fill(std::begin(zbuf), std::end(zbuf), std::numeric_limits<T>::infinity());
     std::fill(std::begin(ib), std::end(ib), -1);
+    std::fill(std::begin(kb), std::end(kb), 0);
+    std::fill(std::begin(ab0), std::end(ab0), T(0));
+    std::fill(std::begin(ab1), std::end(ab1), T(0));
+    std::fill(std::begin(sb), std::end(sb), T(1));
+    const T* ndc_x = ndc_x_.data();
     for (int32_t k = tile_start_[static_cast<size_t>(t)]; k < tile_start_[static_cast<size_t>(t) + 1]; ++k) {
       const int32_t f = tile_faces_[static_cast<size_t>(k)];
       const FaceSetup& s = setup_[static_cast<size_t>(f)];
       const int ry0 = std::max(y0, s.rect.y0), ry1 = std::min(y1, s.rect.y1);
       const int rx0 = std::max(x0, s.rect.x0), rx1 = std::min(x1, s.rect.x1);
+      const T e00 = s.edge[0][0], e10 = s.edge[1][0], e20 = s.edge[2][0];
+      const T n0 = s.clip[0][0], f0 = s.clip[1][0], d0 = s.depth[0], inv_det = s.inv_abs_det;
       for (int y = ry0; y <= ry1; ++y) {
         const T fy = ndc_y_[static_cast<size_t>(y)];
         const T c0 = s.edge[0][1] * fy + s.edge[0][2];
         const T c1 = s.edge[1][1] * fy + s.edge[1][2];
         const T c2 = s.edge[2][1] * fy + s.edge[2][2];
+        const T cn = s.clip[0][1] * fy + s.clip[0][2];
+        const T cf = s.clip[1][1] * fy + s.clip[1][2];
+        const T dy = s.depth[1] * fy, d2 = s.depth[2];
+        const int row = (y - y0) * kTileSize - x0;
+        T* zr = zbuf + row;
+        T* a0r = ab0 + row;
+        T* a1r = ab1 + row;
+        T* sr = sb + row;
+        int32_t* ir = ib + row;
+        int32_t* kr = kb + row;
+#pragma omp simd
         for (int x = rx0; x <= rx1; ++x) {
-          const T fx = ndc_x_[static_cast<size_t>(x)];
-          const T a0 = s.edge[0][0] * fx + c0, a1 = s.edge[1][0] * fx + c1, a2 = s.edge[2][0] * fx + c2;
-          if (a0 < T(0) || a1 < T(0) || a2 < T(0)) continue;
+          const T fx = ndc_x[x];
+          const T a0 = e00 * fx + c0, a1 = e10 * fx + c1, a2 = e20 * fx + c2;
           const T sum = a0 + a1 + a2;
-          if (!(sum > T(0))) continue;
-          if (s.clipped) {
-            if (s.clip[0][0] * fx + s.clip[0][1] * fy + s.clip[0][2] < T(0)) continue;
-            if (s.clip[1][0] * fx + s.clip[1][1] * fy + s.clip[1][2] < T(0)) continue;
-          }
-          const T z = (s.depth[0] * fx + s.depth[1] * fy + s.depth[2]) * s.inv_abs_det;
-          const int li = (y - y0) * kTileSize + (x - x0);
-          if (z < zbuf[li]) {
-            zbuf[li] = z, ib[li] = f, kb[li] = k;
-            ub[li] = a0 / sum, vb[li] = a1 / sum;
-          }
+          const T z = (d0 * fx + dy + d2) * inv_det;
+          const bool win = (a0 >= T(0)) & (a1 >= T(0)) & (a2 >= T(0)) & (sum > T(0)) & (n0 * fx + cn >= T(0)) &
+                           (f0 * fx + cf >= T(0)) & (z < zr[x]);
+          zr[x] = win ? z : zr[x];
+          a0r[x] = win ? a0 : a0r[x];
+          a1r[x] = win ? a1 : a1r[x];
+          sr[x] = win ? sum : sr[x];
+          ir[x] = win ? f : ir[x];
+          kr[x] = win ? k : kr[x];
         }
       }
     }
@@ -179,8 +201,8 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
         win_entry_[static_cast<size_t>(p)] = ib[li] >= 0 ? kb[li] : -1;
         if (ib[li] >= 0) ++entry_count_[static_cast<size_t>(kb[li])];
         const bool hit = ib[li] >= 0;
-        rast[p] = hit ? ub[li] : T(0);
-        rast[plane + p] = hit ? vb[li] : T(0);
+        rast[p] = hit ? ab0[li] / sb[li] : T(0);
+        rast[plane + p] = hit ? ab1[li] / sb[li] : T(0);
         rast[2 * plane + p] = hit ? std::clamp(zbuf[li], T(-1), T(1)) : T(0);
         rast[3 * plane + p] = T(ib[li] + 1);
       }
