@@ -58,8 +58,7 @@ bool SoftRasterizerT<T>::sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T c
     const T* a = s.q[(e + 1) % 3];
     const T* b = s.q[(e + 2) % 3];
     const T abx = b[0] - a[0], aby = b[1] - a[1];
-    const T len2 = abx * abx + aby * aby;
-    T t = len2 > T(0) ? ((fx - a[0]) * abx + (fy - a[1]) * aby) / len2 : T(0);
+    T t = ((fx - a[0]) * abx + (fy - a[1]) * aby) * s.inv_len2[e];
     t = std::clamp(t, T(0), T(1));
     const T rx = fx - (a[0] + t * abx), ry = fy - (a[1] + t * aby);
     const T d2 = rx * rx + ry * ry;
@@ -115,6 +114,7 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
       area += double(s.n[i][2]);
       const double len = std::hypot(double(b[0]) - a[0], double(b[1]) - a[1]);
       s.inv_len[i] = len > 0 ? T(1.0 / len) : T(0);
+      s.inv_len2[i] = len > 0 ? T(1.0 / (len * len)) : T(0);
     }
     if (!(std::abs(area) > 1e-14) || !std::isfinite(area)) continue;
     if ((opt.cull == CullMode::kBack && area < 0) || (opt.cull == CullMode::kFront && area > 0)) continue;
@@ -165,6 +165,7 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
 
   out.resize({C + 1, H, W});
   slots_.resize(static_cast<size_t>(plane * K));
+  row_entries_.resize(num_entries);
   nearest_face_.resize(static_cast<size_t>(plane));
   depth_.resize({H, W});
   const T inv_sigma = T(1.0 / opt.sigma), cut = T(cutoff), inv_gamma = T(1.0 / opt.gamma);
@@ -182,15 +183,25 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
     int32_t ent_pool[kMaxK + 1];
     Sample pool[kMaxK + 1];
     int ord[kMaxK];
-    for (int y = y0; y <= y1; ++y)
+    // Per row, the tile's entries whose pixel bounds contain the row (in entry order), in this
+    // tile's own slice of row_entries_, so pixels test only the x range of faces that can reach them.
+    int32_t* rent = row_entries_.data() + eb;
+    for (int y = y0; y <= y1; ++y) {
+      int nr = 0;
+      for (int32_t e = eb; e < ee; ++e) {
+        const PixelRect& r = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(e)])].rect;
+        rent[nr] = e;
+        nr += (y >= r.y0) & (y <= r.y1);
+      }
       for (int x = x0; x <= x1; ++x) {
         const T fx = ndc_x_[static_cast<size_t>(x)], fy = ndc_y_[static_cast<size_t>(y)];
         const int64_t p = int64_t(y) * W + x;
         int n = 0, spare = 0;
-        for (int32_t e = eb; e < ee; ++e) {
+        for (int r = 0; r < nr; ++r) {
+          const int32_t e = rent[r];
           const int32_t f = tile_faces_[static_cast<size_t>(e)];
           const FaceSetup& s = setup_[static_cast<size_t>(f)];
-          if (x < s.rect.x0 || x > s.rect.x1 || y < s.rect.y0 || y > s.rect.y1) continue;
+          if (x < s.rect.x0 || x > s.rect.x1) continue;
           // Keep the K nearest (largest z̃); equal depths keep face order.
           const T floor = n == K ? pool[ord[K - 1]].zt : -std::numeric_limits<T>::infinity();
           if (!sample(s, fx, fy, inv_sigma, cut, floor, pool[spare])) continue;
@@ -245,6 +256,7 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
         }
         o[C * plane + p] = T(1) - keep;
       }
+    }
   }
 }
 

@@ -77,6 +77,7 @@ class SoftRasterizerT {
     T n[3][3];       // n_i(f) = n[i][0]·f_x + n[i][1]·f_y + n[i][2]; λ_i = n_i / area
     T inv_area;      // 1 / Σ n_i (twice the signed NDC area)
     T inv_len[3];    // 1 / length of edge i (opposite vertex i): |n_i|·inv_len_i is the distance to its line
+    T inv_len2[3];   // 1 / squared length of edge i (0 for a zero-length edge: closest point parameter 0)
     T box[4];        // NDC bounds grown by the cut-off radius: x0, y0, x1, y1
     PixelRect rect;  // pixel bounds, empty when skipped
   };
@@ -96,6 +97,7 @@ class SoftRasterizerT {
   std::vector<FaceSetup> setup_;
   std::vector<int32_t> tile_start_, tile_faces_, fill_;
   std::vector<int32_t> face_entry_start_, face_entries_;  // face → bin entries, in tile order
+  std::vector<int32_t> row_entries_;                      // per tile slice: entries reaching the current row
   std::vector<int32_t> slots_;                            // K per pixel: bin entry index, −1 unused
   std::vector<T> entry_grad_;                             // per bin entry: 9 screen + 3C colour grads
   std::vector<T> corner_pos_grad_, corner_color_grad_;
