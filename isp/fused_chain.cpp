@@ -74,6 +74,17 @@ inline int64_t reflect(int64_t i, int64_t n) {
   return i;
 }
 
+// The tone curve's segment index clamp((int)⌊u⌋, 0, K − 1) written with value selects: std::clamp
+// returns a reference, which kept GCC from if-converting (and vectorising) the row loops.
+template <class T>
+INVGFX_FUSED_INLINE int segment(T u, int K) {
+  u = u < T(-1) ? T(-1) : (u > T(K) ? T(K) : u);  // keeps the int conversion in range (any result ≥ K clamps)
+  const int ki = static_cast<int>(u);                 // truncation; ⌊u⌋ = ki − (ki > u)
+  int k = ki - (static_cast<T>(ki) > u ? 1 : 0);
+  k = k < 0 ? 0 : k;
+  return k > K - 1 ? K - 1 : k;
+}
+
 inline size_t round16(int64_t n) { return static_cast<size_t>((n + 15) / 16 * 16); }
 
 double softplus(double t) { return t > 30 ? t : std::log1p(std::exp(t)); }
@@ -260,23 +271,29 @@ void FusedIspChainT<T>::finish_row(const T* D, T* out) const {
   const T* Y = Y_.data();
   const int K = K_;
   const T fK = static_cast<T>(K);
-  const bool curve = Tone && !tone_identity_;
-  auto apply = [&](T v) {
-    if (curve) {
-      const T u = v * fK;
-      const int k = std::clamp(static_cast<int>(std::floor(u)), 0, K - 1);
-      const T t = u - static_cast<T>(k);
-      v = Y[k] + (Y[k + 1] - Y[k]) * t;
-    }
-    if constexpr (Srgb) v = encode(v);
-    return v;
-  };
+  // Three short loops over the row (in L1): colour matrix, tone curve, sRGB; each one vectorises on its
+  // own, the fused body did not (GCC saw control flow in the segment lookup).
 #pragma omp simd
   for (int64_t j = 0; j < W; ++j) {
     const T r = R[j], g = G[j], b = B[j];
-    o0[j] = apply(m[0] * r + m[1] * g + m[2] * b);
-    o1[j] = apply(m[3] * r + m[4] * g + m[5] * b);
-    o2[j] = apply(m[6] * r + m[7] * g + m[8] * b);
+    o0[j] = m[0] * r + m[1] * g + m[2] * b;
+    o1[j] = m[3] * r + m[4] * g + m[5] * b;
+    o2[j] = m[6] * r + m[7] * g + m[8] * b;
+  }
+  for (T* o : {o0, o1, o2}) {
+    if constexpr (Tone) {  // Tone: a non-identity curve (the identity forward is exact, as in ToneCurveT)
+#pragma omp simd
+      for (int64_t j = 0; j < W; ++j) {
+        const T u = o[j] * fK;
+        const int k = segment(u, K);
+        const T t = u - static_cast<T>(k);
+        o[j] = Y[k] + (Y[k + 1] - Y[k]) * t;
+      }
+    }
+    if constexpr (Srgb) {
+#pragma omp simd
+      for (int64_t j = 0; j < W; ++j) o[j] = encode(o[j]);
+    }
   }
 }
 
@@ -289,7 +306,7 @@ void FusedIspChainT<T>::forward(const TensorT<T>& x, TensorT<T>& y) {
   const int64_t hw = d.h * d.w;
   const int nt = hw >= isp_detail::kOmpMinWork ? omp_get_max_threads() : 1;
   reserve(d.h, d.w, nt);
-  const int mode = (tc_ ? 2 : 0) + (srgb_ ? 1 : 0);
+  const int mode = (tc_ && !tone_identity_ ? 2 : 0) + (srgb_ ? 1 : 0);
   for (int64_t n = 0; n < d.n; ++n) {
     const T* xs = x.data() + n * hw;
     T* out = y.data() + n * 3 * hw;
@@ -339,10 +356,11 @@ void FusedIspChainT<T>::backward_row_a(int64_t i, const T* gy, const T* ys, T* s
     T v = L, slope = T(1);
     if constexpr (Tone) {
       const T u = L * fK;
-      const int k = std::clamp(static_cast<int>(std::floor(u)), 0, K - 1);
+      const int k = segment(u, K);
       const T t = u - static_cast<T>(k);
-      if (!ident) v = Y[k] + (Y[k + 1] - Y[k]) * t;
-      slope = (Y[k + 1] - Y[k]);
+      const T yk = Y[k], dy = Y[k + 1] - Y[k];
+      v = ident ? L : yk + dy * t;  // a select, not a branch (keeps the loop vectorisable)
+      slope = dy;
       u_out = u;
     }
     T gt = gv;
