@@ -393,18 +393,33 @@ void FusedIspChainT<T>::backward_row_a(int64_t i, const T* gy, const T* ys, T* s
   for (int k = 0; k < 9; ++k) band.ccm[k] += static_cast<double>(a[k]);
   if constexpr (Tone) {
     if (p_theta_->requires_grad) {
-      // ∂L/∂Y_k, ∂L/∂Y_{k+1} of each sample (a histogram: scalar, in double as in ToneCurveT).
-      double* gY = band.tone;
+      // ∂L/∂Y_k, ∂L/∂Y_{k+1} of each sample (a histogram: scalar, in double as in ToneCurveT). Six
+      // sub-histograms (channel × column parity) so that neighbouring samples, which mostly fall in
+      // the same segment, do not wait on each other's store; summed in a fixed order.
+      double h[6][34] = {};
       for (int c = 0; c < 3; ++c) {
         const T* uc = U + c * ws_;
         const T* gc = GT + c * ws_;
-        for (int64_t j = 0; j < W; ++j) {
-          const int k = std::clamp(static_cast<int>(std::floor(uc[j])), 0, K - 1);
+        double* h0 = h[2 * c];
+        double* h1 = h[2 * c + 1];
+        int64_t j = 0;
+        for (; j + 1 < W; j += 2) {
+          const int k0 = segment(uc[j], K), k1 = segment(uc[j + 1], K);
+          const double t0 = static_cast<double>(uc[j]) - k0, t1 = static_cast<double>(uc[j + 1]) - k1;
+          h0[k0] += gc[j] * (1 - t0);
+          h0[k0 + 1] += gc[j] * t0;
+          h1[k1] += gc[j + 1] * (1 - t1);
+          h1[k1 + 1] += gc[j + 1] * t1;
+        }
+        for (; j < W; ++j) {
+          const int k = segment(uc[j], K);
           const double t = static_cast<double>(uc[j]) - k;
-          gY[k] += gc[j] * (1 - t);
-          gY[k + 1] += gc[j] * t;
+          h0[k] += gc[j] * (1 - t);
+          h0[k + 1] += gc[j] * t;
         }
       }
+      double* gY = band.tone;
+      for (int k = 0; k <= K; ++k) gY[k] += ((h[0][k] + h[1][k]) + (h[2][k] + h[3][k])) + (h[4][k] + h[5][k]);
     }
   }
 }
