@@ -20,11 +20,15 @@
 namespace invgfx {
 
 // A non-owning list of tensor pointers, built from a braced list or a vector at the call site:
-// node.forward({&x}, {&y}).
+// node.forward({&x}, {&y}). A braced list lives until the end of the full expression, i.e. for the
+// whole call, so a Refs must never be stored beyond the call it is passed to.
 template <class X>
 class Refs {
  public:
-  Refs(std::initializer_list<X*> l) : ptr_(l.begin()), n_(l.size()) {}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"  // intended: see the lifetime note above
+  Refs(const std::initializer_list<X*>& l) : ptr_(l.begin()), n_(l.size()) {}
+#pragma GCC diagnostic pop
   Refs(const std::vector<X*>& v) : ptr_(v.data()), n_(v.size()) {}
   size_t size() const { return n_; }
   X* ptr(size_t i) const { return i < n_ ? ptr_[i] : nullptr; }

@@ -1,23 +1,35 @@
 #include "core/tensor.h"
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
 namespace invgfx {
 
-Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::vector<int64_t>(dims)) {}
+namespace {
 
-Shape::Shape(const std::vector<int64_t>& dims) {
-  if (dims.size() > static_cast<size_t>(kMaxRank))
-    throw std::invalid_argument("Shape: rank " + std::to_string(dims.size()) + " exceeds 4");
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (dims[i] < 0) throw std::invalid_argument("Shape: negative dimension");
-    dims_[i] = dims[i];
+// Shared by both constructors; fills the fixed array directly so that building a shape from a braced
+// list in a hot loop does not allocate.
+template <class It>
+void assign_dims(std::array<int64_t, Shape::kMaxRank>& out, int& rank, It first, It last) {
+  const auto n = static_cast<size_t>(std::distance(first, last));
+  if (n > static_cast<size_t>(Shape::kMaxRank))
+    throw std::invalid_argument("Shape: rank " + std::to_string(n) + " exceeds 4");
+  size_t i = 0;
+  for (It it = first; it != last; ++it, ++i) {
+    if (*it < 0) throw std::invalid_argument("Shape: negative dimension");
+    out[i] = *it;
   }
-  for (size_t i = dims.size(); i < static_cast<size_t>(kMaxRank); ++i) dims_[i] = 1;
-  rank_ = static_cast<int>(dims.size());
+  for (; i < out.size(); ++i) out[i] = 1;
+  rank = static_cast<int>(n);
 }
+
+}  // namespace
+
+Shape::Shape(std::initializer_list<int64_t> dims) { assign_dims(dims_, rank_, dims.begin(), dims.end()); }
+
+Shape::Shape(const std::vector<int64_t>& dims) { assign_dims(dims_, rank_, dims.begin(), dims.end()); }
 
 int64_t Shape::numel() const {
   int64_t n = 1;

@@ -1,6 +1,6 @@
 #include "isp/develop.h"
 
-#include "isp/atomic_file.h"
+#include "core/atomic_file.h"
 #include "isp/color_matrix.h"
 
 #include <libraw/libraw.h>
@@ -267,7 +267,7 @@ void write_png(const std::string& path, const Tensor& img, int bits) {
     if (!stbi_write_png_to_func(&append_bytes, &file, w, h, comp, px8.data(), w * comp))
       throw std::runtime_error("write_png: '" + path + "': PNG encoding failed");
   }
-  write_file_atomically(path, file.data(), file.size(), "write_png");
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(file.data()), file.size()));
 }
 
 double psnr_interior(const Tensor& a, const Tensor& b, int border) {

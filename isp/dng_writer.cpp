@@ -1,6 +1,6 @@
 #include "isp/dng_writer.h"
 
-#include "isp/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <Eigen/LU>
 #include <algorithm>
@@ -274,7 +274,7 @@ void write_any(const std::string& path, const Tensor& img, int channels, const D
                                 ", " + std::to_string(a[2]) + ", " + std::to_string(a[3]) +
                                 ") must be top < bottom <= height, left < right <= width for '" + path + "'");
   const std::vector<uint8_t> file = encode(img, channels, h, w, meta);
-  write_file_atomically(path, file.data(), file.size(), "write_dng");
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(file.data()), file.size()));
 }
 
 }  // namespace

@@ -271,7 +271,9 @@ TEST(Optimizer, FrozenGroupsDoNotMoveAndPerGroupRatesScale) {
   a.grad[0] = 3.0, b.grad[0] = 3.0;
   adam.step();
   EXPECT_NEAR(b.value[0] / a.value[0], 0.1, 1e-9);
-  EXPECT_THROW(adam.set_group("x", GroupSettings{-1.0}), std::invalid_argument);
+  GroupSettings negative;
+  negative.lr_scale = -1.0;
+  EXPECT_THROW(adam.set_group("x", negative), std::invalid_argument);
 }
 
 TEST(Optimizer, ClippingBoundsTheGlobalNorm) {

@@ -83,8 +83,11 @@ TEST(SceneMesh, IcosphereUvsAreSeamCorrectAndCounterClockwise) {
   int32_t front = 0;
   for (int32_t i = 0; i < m.num_vertices(); ++i)
     if (pos(m, i).z() > pos(m, front).z()) front = i;
-  for (size_t i = 0; i < m.faces.size(); ++i)
-    if (m.faces[i] == front) EXPECT_NEAR(m.uvs.at(m.uv_faces[i], 0), 0.5 + std::atan2(pos(m, front).x(), pos(m, front).z()) / (2 * M_PI), 1e-12);
+  for (size_t i = 0; i < m.faces.size(); ++i) {
+    if (m.faces[i] == front) {
+      EXPECT_NEAR(m.uvs.at(m.uv_faces[i], 0), 0.5 + std::atan2(pos(m, front).x(), pos(m, front).z()) / (2 * M_PI), 1e-12);
+    }
+  }
 }
 
 TEST(SceneMesh, SplitUvSeamsGivesOneIndexWithSameGeometry) {

@@ -1,6 +1,6 @@
-// Writing files so that a crash or a full disk never leaves a half-written session or export behind:
-// write to a temporary file in the same folder, flush it to disk, then rename over the target (rename
-// within one file system is atomic on POSIX).
+// Writing files (sessions, exports, DNGs, PNGs) so that a crash or a full disk never leaves a
+// half-written file behind: write to a temporary file in the same folder, flush it to disk, then rename
+// over the target (rename within one file system is atomic on POSIX).
 #pragma once
 
 #include <filesystem>
