@@ -178,14 +178,7 @@ void IspPipelineT<T>::forward(const TensorT<T>& x, TensorT<T>& y) {
     if (stages_[i]->enabled()) active_.push_back(i);
     else outputs_[i].resize(Shape{0});
   }
-  fused_active_ = false;
   if (active_.empty()) { y.copy_from(x); return; }
-  if (use_fused_ && FusedIspChainT<T>::accepts(x.shape()) && fused_.bind(stages_, active_)) {
-    for (size_t i : active_) outputs_[i].resize(Shape{0});
-    fused_.forward(x, y);
-    fused_active_ = true;
-    return;
-  }
   const TensorT<T>* cur = &x;
   for (size_t k = 0; k < active_.size(); ++k) {
     const size_t i = active_[k];
@@ -196,12 +189,8 @@ void IspPipelineT<T>::forward(const TensorT<T>& x, TensorT<T>& y) {
 }
 
 template <class T>
-void IspPipelineT<T>::backward(const TensorT<T>& x, const TensorT<T>& y, const TensorT<T>& dL_dy,
+void IspPipelineT<T>::backward(const TensorT<T>& x, const TensorT<T>& /*y*/, const TensorT<T>& dL_dy,
                                TensorT<T>* dL_dx) {
-  if (fused_active_) {
-    fused_.backward(x, y, dL_dy, dL_dx);
-    return;
-  }
   if (active_.empty()) {
     if (dL_dx)
       for (int64_t i = 0; i < dL_dy.numel(); ++i) (*dL_dx)[i] += dL_dy[i];

@@ -23,7 +23,6 @@
 //   auto isp = IspPipeline::from_file("assets/isp/default.json");
 //   isp.apply_raw_settings(settings_from_the_raw_file);
 //   isp.forward(raw, srgb);  ...  isp.backward(raw, srgb, dL_dsrgb, &dL_draw);
-#include "isp/fused_chain.h"
 #include "isp/isp_stage.h"
 
 #include <array>
@@ -86,15 +85,7 @@ class IspPipelineT : public UnaryNodeT<T> {
     if (!s) throw std::invalid_argument("isp pipeline: no stage '" + name + "' of the requested type");
     return *s;
   }
-  // When the enabled stages form the common chain (black/white level → white balance → bilinear
-  // demosaic → colour matrix → pwl tone curve → sRGB, any but the demosaic optional) and the input is a
-  // mosaic, forward/backward run the fused FusedIspChainT (same values, much faster); on by default.
-  // Off runs stage by stage (the reference, and the only way to get output_of for every stage).
-  void set_fused(bool on) { use_fused_ = on; }
-  // Whether the last forward took the fused path.
-  bool fused_last_forward() const { return fused_active_; }
-  // The output of stage i from the last forward (empty for a disabled stage, and for every stage after a
-  // fused forward), e.g. for the GUI.
+  // The output of stage i from the last forward (empty for a disabled stage), e.g. for the GUI.
   const TensorT<T>& output_of(size_t i) const { return outputs_[i]; }
 
   CfaPattern cfa() const { return cfa_; }
@@ -110,8 +101,6 @@ class IspPipelineT : public UnaryNodeT<T> {
   std::vector<TensorT<T>> outputs_, grads_;
   std::vector<size_t> active_;  // enabled stages of the last forward
   CfaPattern cfa_ = CfaPattern::RGGB;
-  FusedIspChainT<T> fused_;
-  bool use_fused_ = true, fused_active_ = false;
 };
 
 using IspPipeline = IspPipelineT<float>;
