@@ -1,4 +1,5 @@
 #include "render/rasterize.h"
+#include "render/raster_binning.h"
 
 #include <algorithm>
 #include <array>
@@ -111,23 +112,8 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
   // Binning into tiles in face order (counting sort), so each bin lists its faces ascending.
   const int tx = (W + kTileSize - 1) / kTileSize, ty = (H + kTileSize - 1) / kTileSize;
   const size_t num_tiles = static_cast<size_t>(tx) * ty;
-  tile_start_.assign(num_tiles + 1, 0);
-  for (int64_t f = 0; f < F; ++f) {
-    const PixelRect& r = setup_[static_cast<size_t>(f)].rect;
-    if (r.empty()) continue;
-    for (int j = r.y0 / kTileSize; j <= r.y1 / kTileSize; ++j)
-      for (int i = r.x0 / kTileSize; i <= r.x1 / kTileSize; ++i) ++tile_start_[static_cast<size_t>(j) * tx + i + 1];
-  }
-  for (size_t t = 0; t < num_tiles; ++t) tile_start_[t + 1] += tile_start_[t];
-  tile_faces_.resize(static_cast<size_t>(tile_start_[num_tiles]));
-  tile_fill_.assign(tile_start_.begin(), tile_start_.end() - 1);
-  for (int64_t f = 0; f < F; ++f) {
-    const PixelRect& r = setup_[static_cast<size_t>(f)].rect;
-    if (r.empty()) continue;
-    for (int j = r.y0 / kTileSize; j <= r.y1 / kTileSize; ++j)
-      for (int i = r.x0 / kTileSize; i <= r.x1 / kTileSize; ++i)
-        tile_faces_[static_cast<size_t>(tile_fill_[static_cast<size_t>(j) * tx + i]++)] = static_cast<int32_t>(f);
-  }
+  bin_faces_to_tiles(F, tx, num_tiles, kTileSize, [&](int64_t f) -> const PixelRect& { return setup_[static_cast<size_t>(f)].rect; },
+                     tile_start_, tile_faces_, tile_fill_);
 
   out.width = W, out.height = H, out.num_faces = F;
   win_entry_.resize(static_cast<size_t>(W) * H);

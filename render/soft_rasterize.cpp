@@ -1,4 +1,5 @@
 #include "render/soft_rasterize.h"
+#include "render/raster_binning.h"
 
 #include <algorithm>
 #include <cmath>
@@ -136,27 +137,11 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
   // Binning (face order within each tile), and the face → bin-entry lists (tile order) for backward.
   const int tx = (W + kTileSize - 1) / kTileSize, ty = (H + kTileSize - 1) / kTileSize;
   const size_t num_tiles = static_cast<size_t>(tx) * ty;
-  tile_start_.assign(num_tiles + 1, 0);
-  for (int64_t f = 0; f < F; ++f) {
-    const PixelRect& r = setup_[static_cast<size_t>(f)].rect;
-    if (r.empty()) continue;
-    for (int j = r.y0 / kTileSize; j <= r.y1 / kTileSize; ++j)
-      for (int i = r.x0 / kTileSize; i <= r.x1 / kTileSize; ++i) ++tile_start_[static_cast<size_t>(j) * tx + i + 1];
-  }
-  for (size_t t = 0; t < num_tiles; ++t) tile_start_[t + 1] += tile_start_[t];
-  const size_t num_entries = static_cast<size_t>(tile_start_[num_tiles]);
-  tile_faces_.resize(num_entries);
-  fill_.assign(tile_start_.begin(), tile_start_.end() - 1);
+  bin_faces_to_tiles(F, tx, num_tiles, kTileSize, [&](int64_t f) -> const PixelRect& { return setup_[static_cast<size_t>(f)].rect; },
+                     tile_start_, tile_faces_, fill_);
+  const size_t num_entries = tile_faces_.size();
   face_entry_start_.assign(static_cast<size_t>(F) + 1, 0);
-  for (int64_t f = 0; f < F; ++f) {
-    const PixelRect& r = setup_[static_cast<size_t>(f)].rect;
-    if (r.empty()) continue;
-    for (int j = r.y0 / kTileSize; j <= r.y1 / kTileSize; ++j)
-      for (int i = r.x0 / kTileSize; i <= r.x1 / kTileSize; ++i) {
-        tile_faces_[static_cast<size_t>(fill_[static_cast<size_t>(j) * tx + i]++)] = static_cast<int32_t>(f);
-        ++face_entry_start_[static_cast<size_t>(f) + 1];
-      }
-  }
+  for (const int32_t f : tile_faces_) ++face_entry_start_[static_cast<size_t>(f) + 1];
   for (int64_t f = 0; f < F; ++f) face_entry_start_[static_cast<size_t>(f) + 1] += face_entry_start_[static_cast<size_t>(f)];
   face_entries_.resize(num_entries);
   fill_.assign(face_entry_start_.begin(), face_entry_start_.end() - 1);

@@ -1,0 +1,40 @@
+// Binning faces into square screen tiles, shared by the hard and the soft rasterizer. A counting sort
+// over the faces' pixel rectangles, so each tile lists its faces in ascending face order: the order
+// that makes the per-tile depth test and the gradient sums independent of the thread count.
+#pragma once
+
+#include "render/clip.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace invgfx {
+
+// rect_of(f) returns face f's PixelRect (empty = not drawn). On return tile t's faces are
+// tile_faces[tile_start[t] .. tile_start[t + 1]); `fill` is scratch. The vectors keep their storage
+// across calls, so steady-state frames do not allocate.
+template <class RectOf>
+void bin_faces_to_tiles(int64_t num_faces, int tiles_x, size_t num_tiles, int tile_size, RectOf rect_of,
+                        std::vector<int32_t>& tile_start, std::vector<int32_t>& tile_faces,
+                        std::vector<int32_t>& fill) {
+  auto for_each_tile = [&](const PixelRect& r, auto&& visit) {
+    for (int j = r.y0 / tile_size; j <= r.y1 / tile_size; ++j)
+      for (int i = r.x0 / tile_size; i <= r.x1 / tile_size; ++i) visit(static_cast<size_t>(j) * tiles_x + i);
+  };
+  tile_start.assign(num_tiles + 1, 0);
+  for (int64_t f = 0; f < num_faces; ++f) {
+    const PixelRect& r = rect_of(f);
+    if (!r.empty()) for_each_tile(r, [&](size_t t) { ++tile_start[t + 1]; });
+  }
+  for (size_t t = 0; t < num_tiles; ++t) tile_start[t + 1] += tile_start[t];
+  tile_faces.resize(static_cast<size_t>(tile_start[num_tiles]));
+  fill.assign(tile_start.begin(), tile_start.end() - 1);
+  for (int64_t f = 0; f < num_faces; ++f) {
+    const PixelRect& r = rect_of(f);
+    if (!r.empty())
+      for_each_tile(r, [&](size_t t) { tile_faces[static_cast<size_t>(fill[t]++)] = static_cast<int32_t>(f); });
+  }
+}
+
+}  // namespace invgfx
