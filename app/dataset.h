@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "isp/pipeline.h"
 
 #include <filesystem>
 #include <functional>
@@ -34,6 +35,14 @@ struct Photo {
   bool mask_is_auto = false;
   // Fraction of the working square covered by the photo itself (not by padding); 1 for square photos.
   float coverage = 1.f;
+  // Camera RAW photos only (read with isp/raw_file.h): the Bayer mosaic fitted into the working square
+  // the same way (1×S×S, CFA phase of raw_settings.cfa at pixel (0, 0), black subtracted and divided
+  // by white − black so 0 = black and 1 = saturation; raw_settings then holds black 0, white 1), and
+  // the file's metadata. srgb holds a default development of it (for display and the encoder when the
+  // RAW loop is off).
+  Tensor raw;
+  IspRawSettings raw_settings;
+  bool is_raw() const { return !raw.empty(); }
 };
 
 struct Dataset {

@@ -1,0 +1,95 @@
+// Every knob of the loop, as one JSON document. Presets live in assets/presets/NAME.json; a config
+// file may hold only the fields it changes (the rest keep their defaults), and unknown fields are
+// errors naming the field, so a typo never silently does nothing.
+//
+//   {"preset": "single_object", "iterations": 600, "batch_size": 1, "lr": 0.001,
+//    "template": {"icosphere_level": 3, "radius": 1.0, "obj": ""},
+//    "render": {"size": 128, "fov_y": 0.6, "mode": "hard", "light": "sh", "sigma": 1e-4, "gamma": 1e-4},
+//    "decoder": {...SceneDecoderOptions...}, "encoder": {"channels": [32, 64, 128, 256, 256], "code": 256},
+//    "features": {"channels": 32, "seed": 1234, "weights": ""},
+//    "isp": {...IspPipeline JSON...}, "raw_denoiser": false,
+//    "train_fraction": 0.7, "groups": {"camera": {"lr_scale": 1, "frozen": false}, ...},
+//    "weights": {"pixel": 1, "pixel_kind": "charbonnier", "ssim": 0.2, ...},
+//    "checkpoint_interval": 0, "seed": 1, "log_interval": 10}
+#pragma once
+
+#include "app/feature_net.h"
+#include "app/raw_denoiser.h"
+#include "app/scene_decoder.h"
+#include "app/scene_render.h"
+#include "core/encoder.h"
+#include "core/optimizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace invgfx {
+
+enum class PixelLossKind { kL1, kCharbonnier };
+enum class SilhouetteLossKind { kIou, kMse };
+
+// Weights of the loss terms (each ≥ 0; 0 switches a term off). Term names, as reported in StepInfo
+// and metrics.json: "pixel", "ssim", "feature", "silhouette", "laplacian", "edge", "normal",
+// "symmetry", "isp_prior".
+struct LossWeights {
+  double pixel = 1.0;
+  PixelLossKind pixel_kind = PixelLossKind::kCharbonnier;
+  double ssim = 0.2;
+  double feature = 0.05;
+  double silhouette = 1.0;
+  SilhouetteLossKind silhouette_kind = SilhouetteLossKind::kIou;
+  double laplacian = 2.0;    // mesh regularizers (render/regularizers.h)
+  double edge = 0.5;
+  double normal = 0.05;
+  double symmetry = 0.0;     // only useful when the decoder is not symmetric by construction
+  double isp_prior = 0.01;   // ISP parameters stay near identity (or near the RAW metadata)
+};
+
+struct LoopConfig {
+  std::string preset;                 // name it was loaded from, for reports
+  int iterations = 600;               // total steps (training, then refinement)
+  double train_fraction = 0.7;        // share of iterations spent training the network; the rest
+                                      // refines each photo's decoded scene directly; [0, 1]
+  int batch_size = 8;                 // photos per training step (capped by the dataset size), ≥ 1
+  double lr = 1e-3;                   // base Adam learning rate, > 0
+  double max_grad_norm = 10.0;        // global gradient clipping, 0 = off
+  std::map<std::string, GroupSettings> groups;  // per group: lr_scale, lr, weight_decay, frozen
+
+  int icosphere_level = 3;            // template icosphere level, 0..6
+  double template_radius = 1.0;       // world units
+  std::string template_obj;           // "" = icosphere; else an OBJ (its texture is the initial albedo)
+
+  RenderOptions render;               // render.size is the working resolution of the dataset
+  SceneDecoderOptions decoder;
+  EncoderOptions encoder;             // image_size follows render.size; out_features = decoder.code_size
+  FeatureNetOptions features;
+  nlohmann::json isp;                 // IspPipeline JSON of the render-side ISP (sensor mosaic first)
+  bool raw_denoiser = false;          // pre-ISP denoiser on real RAW inputs
+  RawDenoiserOptions denoiser;
+  LossWeights weights;
+
+  int checkpoint_interval = 0;        // save the session every N steps when > 0
+  std::filesystem::path checkpoint_path;  // where (CLI: OUT/session.bin)
+  int log_interval = 10;              // steps between progress lines / history points
+  uint64_t seed = 1;
+
+  // Throws std::invalid_argument naming the field.
+  void check() const;
+  static LoopConfig from_json(const nlohmann::json& j, const LoopConfig& base = {});
+  nlohmann::json to_json() const;
+  // Throws std::runtime_error naming the file (missing, unreadable, bad JSON, bad field).
+  static LoopConfig from_file(const std::filesystem::path& path);
+  // assets/presets/<name>.json: "single_object", "category", "pose_calibration".
+  static LoopConfig preset(const std::string& name);
+  static std::vector<std::string> preset_names();
+};
+
+// The project's assets folder: $INVGFX_ASSETS if set, else the source tree's assets/ (compiled in),
+// else ../share/invgfx/assets beside the executable. Throws std::runtime_error if none exists.
+std::filesystem::path assets_dir();
+
+}  // namespace invgfx

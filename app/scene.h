@@ -1,0 +1,48 @@
+// The scene the loop recovers for one photo, as plain tensors: what the decoder heads output, what
+// per-photo refinement optimises directly, what the renderer draws and what export writes. A SceneT
+// is also the type of its own gradient (same shapes), so heads, renderer and optimiser share one
+// layout.
+#pragma once
+
+#include "core/tensor.h"
+#include "render/mesh.h"
+
+#include <string>
+
+namespace invgfx {
+
+enum class LightModel {
+  kSphericalHarmonics,   // 27 values: 3 channels × 9 SH radiance coefficients (shading.h order)
+  kAmbientDirectional,   // 9 values: ambient RGB, direction towards the light (xyz), directional RGB
+};
+const char* to_string(LightModel m);
+LightModel light_model_from_string(const std::string& s);  // "sh" | "ambient_directional"; throws
+inline int light_size(LightModel m) { return m == LightModel::kSphericalHarmonics ? 27 : 9; }
+
+template <class T>
+struct SceneT {
+  TensorT<T> positions;   // V×3 world units: the template's vertices plus the decoded offsets
+  TensorT<T> texture;     // 3×Ht×Wt linear albedo in [0, 1] (texel layout of render/texture.h)
+  TensorT<T> colors;      // V×3 linear albedo per vertex; when not empty it replaces the texture
+  TensorT<T> light;       // light_size(model) values, layout above
+  TensorT<T> camera;      // 4: azimuth rad, elevation rad, distance (world units, > 0), roll rad;
+                          // an orbit around the origin as render/camera.h defines it
+  TensorT<T> background;  // 3: linear RGB in [0, 1]
+
+  // Same shapes as `like`, all zero (for gradients).
+  static SceneT zeros_like(const SceneT& like);
+  void zero();
+  // Every tensor finite (the divergence guard uses it).
+  bool finite() const;
+};
+
+using Scene = SceneT<float>;
+using SceneD = SceneT<double>;
+
+// The template the shapes deform: a mesh with a single UV layout (mesh.uvs with mesh.uv_faces, as
+// make_icosphere and load_obj give) and, when loaded from OBJ, its texture.
+// Builds the icosphere of `level` (radius `radius`), or loads `obj_path` when it is not empty (its
+// texture becomes the initial albedo). Throws std::runtime_error naming the file on a bad OBJ.
+Mesh make_scene_template(int icosphere_level, float radius = 1.f, const std::string& obj_path = "");
+
+}  // namespace invgfx
