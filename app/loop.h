@@ -114,6 +114,9 @@ class Loop {
   void render(int photo, Tensor* linear, Tensor* srgb, Tensor* alpha);
   IspPipeline& isp();                   // the render-side ISP (its parameters are the fitted camera ISP)
   FitMetrics metrics();                 // evaluates every photo (no parameter change)
+  // Total loss of the given photos (≤ batch_size of them) in the current phase, with its gradients
+  // left in the parameters (isp() included); no step is taken. For gradient checks and tools.
+  double loss_and_gradients(const std::vector<int>& photos);
 
   // Sessions: the config, weights, optimizer state, refined parameters, ISP, iteration, phase, RNG.
   // save writes atomically (temp file + rename) and throws std::runtime_error naming the path when

@@ -50,7 +50,7 @@ struct LossWeights {
 };
 
 struct LoopConfig {
-  std::string preset;                 // name it was loaded from, for reports
+  std::string preset_name;            // name of the preset it was loaded from, for reports (JSON "preset")
   int iterations = 600;               // total steps (training, then refinement)
   double train_fraction = 0.7;        // share of iterations spent training the network; the rest
                                       // refines each photo's decoded scene directly; [0, 1]
@@ -79,7 +79,9 @@ struct LoopConfig {
 
   // Throws std::invalid_argument naming the field.
   void check() const;
-  static LoopConfig from_json(const nlohmann::json& j, const LoopConfig& base = {});
+  // Fields of j overlay `base` (the defaults when omitted).
+  static LoopConfig from_json(const nlohmann::json& j);
+  static LoopConfig from_json(const nlohmann::json& j, const LoopConfig& base);
   nlohmann::json to_json() const;
   // Throws std::runtime_error naming the file (missing, unreadable, bad JSON, bad field).
   static LoopConfig from_file(const std::filesystem::path& path);

@@ -1,0 +1,198 @@
+// invgfx-cli fit INPUT... [--masks DIR|auto] [--invert-masks] [--preset NAME | --config FILE] [--iters N]
+//                [--size S] [--out DIR] [--seed N] [--resume SESSION] [--checkpoint N] [--log-interval N]
+// Loads the photos, runs the loop (app/loop.h) and writes the outputs (app/fit_outputs.h) and
+// OUT/session.bin. One photo: its outputs go to OUT. Several: OUT holds the first photo's outputs, the
+// fit's metrics.json and the session, and OUT/photos/<stem>/ the outputs of every photo.
+// Ctrl-C finishes the current step, saves the session (resume with --resume OUT/session.bin) and exits 130.
+#include "app/cli/commands.h"
+#include "app/cli/progress.h"
+#include "app/dataset.h"
+#include "app/fit_outputs.h"
+#include "app/loop.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+namespace invgfx::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_sigint(int) { g_interrupted = 1; }
+
+struct FitArgs {
+  std::vector<std::string> inputs;
+  std::string masks, preset, config, out = "invgfx-out", resume;
+  bool invert_masks = false;
+  std::optional<int> iters, size, checkpoint, log_interval;
+  std::optional<uint64_t> seed;
+};
+
+// The folder must exist (or be creatable) and accept files: checked before any work is done.
+void prepare_out_dir(const fs::path& out) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec || !fs::is_directory(out)) throw std::runtime_error(out.string() + ": cannot create the output folder" + (ec ? ": " + ec.message() : ""));
+  const fs::path probe = out / (".write-test-" + std::to_string(::getpid()));
+  std::FILE* f = std::fopen(probe.c_str(), "wb");
+  if (!f) throw std::runtime_error(out.string() + ": the output folder is not writable");
+  std::fclose(f);
+  fs::remove(probe, ec);
+}
+
+LoopConfig make_config(const FitArgs& a, int num_inputs) {
+  LoopConfig c;
+  if (!a.resume.empty()) {
+    if (!a.preset.empty() || !a.config.empty())
+      throw std::runtime_error("--resume takes the configuration from the session; drop --preset/--config");
+    c = Loop::session_config(a.resume);
+  } else if (!a.config.empty()) {
+    c = LoopConfig::from_file(a.config);
+  } else {
+    const std::string name = !a.preset.empty() ? a.preset : (num_inputs == 1 ? "single_object" : "category");
+    try {
+      c = LoopConfig::preset(name);
+    } catch (const std::exception& e) {
+      std::string known;
+      for (const auto& n : LoopConfig::preset_names()) known += (known.empty() ? "" : ", ") + n;
+      throw std::runtime_error("preset '" + name + "': " + e.what() + " (known presets: " + known + ")");
+    }
+  }
+  if (a.iters) c.iterations = *a.iters;
+  if (a.size) {
+    if (!a.resume.empty() && *a.size != c.render.size)
+      throw std::runtime_error("--size cannot change the working size of a resumed session (" +
+                               std::to_string(c.render.size) + ")");
+    c.render.size = *a.size;
+  }
+  if (a.seed && a.resume.empty()) c.seed = *a.seed;
+  if (a.checkpoint) c.checkpoint_interval = *a.checkpoint;
+  if (a.log_interval) c.log_interval = *a.log_interval;
+  c.checkpoint_path = fs::path(a.out) / "session.bin";
+  try {
+    c.check();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("configuration: ") + e.what());
+  }
+  return c;
+}
+
+std::string photo_folder_name(const Photo& p, int index) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%03d_", index);
+  return buf + p.path.stem().string();
+}
+
+int run_fit(const FitArgs& a) {
+  try {
+    const fs::path out(a.out);
+    std::vector<fs::path> inputs(a.inputs.begin(), a.inputs.end());
+    const std::vector<fs::path> files = expand_inputs(inputs);  // names a missing input
+    LoopConfig config = make_config(a, static_cast<int>(files.size()));
+    prepare_out_dir(out);
+
+    std::signal(SIGINT, on_sigint);
+    const bool tty = ::isatty(STDERR_FILENO) == 1;
+    DatasetOptions dopt;
+    dopt.size = config.render.size;
+    dopt.masks = a.masks;
+    dopt.invert_masks = a.invert_masks;
+    Dataset dataset = load_dataset(inputs, dopt, [&](int i, int n, const fs::path& p) {
+      if (tty) std::cerr << "\rloading " << i + 1 << "/" << n << " " << p.filename().string() << "\033[K" << std::flush;
+      return g_interrupted == 0;
+    });
+    if (tty) std::cerr << "\r\033[K";
+    for (const std::string& s : dataset.skipped) std::cerr << "invgfx-cli fit: skipped " << s << "\n";
+    std::cout << "loaded " << dataset.photos.size() << " photo(s) at " << config.render.size << "x" << config.render.size
+              << (config.preset_name.empty() ? "" : ", preset " + config.preset_name) << ", " << config.iterations
+              << " iterations\n";
+
+    Loop loop(config, std::move(dataset));
+    if (!a.resume.empty()) {
+      loop.load_session(a.resume);
+      if (a.iters) loop.set_iterations(*a.iters);
+      std::cout << "resumed " << a.resume << " at iteration " << loop.iteration() << "\n";
+    }
+
+    const fs::path session = out / "session.bin";
+    {
+      FitProgress progress(config.iterations, config.log_interval);
+      while (!loop.done()) {
+        if (g_interrupted) {
+          loop.save_session(session);
+          progress.message("interrupted at iteration " + std::to_string(loop.iteration()) + "; session saved to " +
+                           session.string() + " (continue with --resume " + session.string() + ")");
+          return 130;
+        }
+        const StepInfo info = loop.step();
+        progress.update(info);
+      }
+    }
+    if (g_interrupted) {
+      loop.save_session(session);
+      std::cerr << "interrupted; session saved to " << session.string() << "\n";
+      return 130;
+    }
+
+    const FitMetrics metrics = loop.metrics();
+    write_fit_outputs(loop, 0, metrics, out);
+    if (loop.num_photos() > 1)
+      for (int i = 0; i < loop.num_photos(); ++i)
+        write_fit_outputs(loop, i, metrics, out / "photos" / photo_folder_name(loop.dataset().photos[static_cast<size_t>(i)], i));
+    loop.save_session(session);
+
+    char summary[256];
+    std::snprintf(summary, sizeof summary, "done: %lld iterations, %.1f it/s, loss %.4f, PSNR %.2f dB, SSIM %.3f",
+                  static_cast<long long>(metrics.iterations), metrics.iterations_per_second, metrics.loss,
+                  metrics.psnr, metrics.ssim);
+    std::cout << summary;
+    if (metrics.iou >= 0) std::cout << ", mask IoU " << metrics.iou;
+    std::cout << "\nwrote " << out.string() << "/: scene.json mesh.obj mesh.mtl"
+              << (fs::exists(out / "texture.png") ? " texture.png" : "") << " scene.glb scene.ply render.png metrics.json session.bin"
+              << (loop.num_photos() > 1 ? " photos/" : "") << "\n";
+  } catch (const LoadCancelled&) {
+    std::cerr << "invgfx-cli fit: interrupted while loading\n";
+    return 130;
+  } catch (const std::exception& e) {
+    return report_error("fit", e.what());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_fit_command(CLI::App& app) {
+  auto a = std::make_shared<FitArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "fit", "Fit a scene (mesh, texture, light, camera, ISP) to photos and write scene.json, mesh.obj + mesh.mtl\n"
+             "+ texture.png, scene.glb, scene.ply, render.png, metrics.json and session.bin to --out.\n"
+             "Ctrl-C saves the session (resume with --resume OUT/session.bin).");
+  sub->add_option("INPUT", a->inputs, "photos, folders of photos (one level), JPEG/PNG/TIFF/BMP/WebP")->required();
+  sub->add_option("--masks", a->masks,
+                  "masks: a folder with one image per photo of the same file stem (white = foreground), or 'auto'");
+  sub->add_flag("--invert-masks", a->invert_masks, "the mask folder has black as foreground");
+  auto* preset = sub->add_option("--preset", a->preset,
+                                 "configuration preset: single_object, category, pose_calibration (default: "
+                                 "single_object for one photo, category for several)");
+  sub->add_option("--config", a->config, "configuration JSON (fields it omits keep their defaults)")->excludes(preset);
+  sub->add_option("--iters", a->iters, "total iterations (overrides the configuration)")->check(CLI::Range(1, 100000000));
+  sub->add_option("--size", a->size, "working resolution, px (square)")->check(CLI::Range(16, 2048));
+  sub->add_option("--out,-o", a->out, "output folder (created if missing)")->capture_default_str();
+  sub->add_option("--seed", a->seed, "random seed (initialisation, batches)");
+  sub->add_option("--resume", a->resume, "continue the fit saved in this session file");
+  sub->add_option("--checkpoint", a->checkpoint, "save OUT/session.bin every N iterations (0 = only at the end)")
+      ->check(CLI::Range(0, 100000000));
+  sub->add_option("--log-interval", a->log_interval, "iterations between progress lines when not on a terminal")
+      ->check(CLI::Range(1, 100000000));
+  return {sub, [a] { return run_fit(*a); }};
+}
+
+}  // namespace invgfx::cli
