@@ -106,7 +106,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
 
   // Triangle setup, in parallel.
   setup_.resize(static_cast<size_t>(F));
-#pragma omp parallel for schedule(static) if (F > 512)
+#pragma omp parallel for schedule(static) if (F >= kRasterParallelMinFaces)
   for (int64_t f = 0; f < F; ++f) setup_face(pos, faces.data() + 3 * f, opt, setup_[static_cast<size_t>(f)]);
 
   // Binning into tiles in face order (counting sort), so each bin lists its faces ascending.
@@ -124,7 +124,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
   T* rast = out.rast.data();
 
   // Per-tile rasterization with a tile-local depth buffer.
-#pragma omp parallel for schedule(dynamic, 4) if (num_tiles > 1)
+#pragma omp parallel for schedule(dynamic, 4) if (int64_t(W) * H >= kRasterParallelMinPixels)
   for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
@@ -214,7 +214,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
     tile_fill_[f] += c;
   }
   out.face_pixels.resize(static_cast<size_t>(out.face_pixel_start[static_cast<size_t>(F)]));
-#pragma omp parallel for schedule(dynamic, 4) if (num_tiles > 1)
+#pragma omp parallel for schedule(dynamic, 4) if (int64_t(W) * H >= kRasterParallelMinPixels)
   for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;

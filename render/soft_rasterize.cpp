@@ -94,7 +94,7 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
 
   // Face setup: screen vertices, barycentric planes, bounds grown by the cut-off radius.
   setup_.resize(static_cast<size_t>(F));
-#pragma omp parallel for schedule(static) if (F > 512)
+#pragma omp parallel for schedule(static) if (F >= kRasterParallelMinFaces)
   for (int64_t f = 0; f < F; ++f) {
     FaceSetup& s = setup_[static_cast<size_t>(f)];
     s.rect = PixelRect{0, 0, -1, -1};
@@ -158,7 +158,7 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
   const T* col = colors.data();
   T* o = out.data();
 
-#pragma omp parallel for schedule(dynamic, 2) if (num_tiles > 1)
+#pragma omp parallel for schedule(dynamic, 2) if (int64_t(W) * H >= kRasterParallelMinPixels)
   for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
@@ -268,7 +268,7 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
   const T* o = out.data();
   const T* g = dL_dout.data();
 
-#pragma omp parallel for schedule(dynamic, 2) if (num_tiles > 1)
+#pragma omp parallel for schedule(dynamic, 2) if (int64_t(W) * H >= kRasterParallelMinPixels)
   for (int64_t t = 0; t < num_tiles; ++t) {
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
@@ -357,7 +357,7 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
   if (want_pos) corner_pos_grad_.resize(static_cast<size_t>(F * 12));
   if (want_col) corner_color_grad_.resize(static_cast<size_t>(F * 3 * C));
   const T* pos = clip_pos.data();
-#pragma omp parallel for schedule(dynamic, 64) if (F > 512)
+#pragma omp parallel for schedule(dynamic, 64) if (F >= kRasterParallelMinFaces)
   for (int64_t f = 0; f < F; ++f) {
     T acc[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
     T* cc = want_col ? corner_color_grad_.data() + f * 3 * C : nullptr;
