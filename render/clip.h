@@ -35,6 +35,36 @@ inline constexpr int kMaxClipVertices = 5;  // a triangle cut by two planes has 
 template <class T>
 int clip_triangle_near_far(const T* p0, const T* p1, const T* p2, ClipVertexT<T> out[kMaxClipVertices]);
 
+// The same clipping with the recipe of every vertex kept, so that gradients of the clipped polygon
+// reach the source vertices exactly, including through the cut points' own motion: a cut vertex
+// c = p_a + t (p_b − p_a) on the plane d(p) = s·z + w = 0 has t = d_a/(d_a − d_b), which moves with
+// p_a and p_b. Nodes 0..2 are the source vertices; each cut adds a node (at most 2 per plane).
+template <class T>
+struct ClipTraceT {
+  static constexpr int kMaxNodes = 7;
+  struct Node {
+    T p[4];    // clip-space x, y, z, w
+    T b[3];    // weights over the source vertices
+    int a, b_;  // parent nodes of a cut (−1 for a source vertex)
+    T t;       // p = p_a + t (p_b − p_a)
+    T s;       // plane sign: +1 near (z + w = 0), −1 far (w − z = 0)
+  };
+  Node node[kMaxNodes];
+  int num_nodes = 0;
+  int poly[kMaxClipVertices];  // polygon vertices as node indices, source winding
+  int n = 0;                   // polygon vertex count: 0 (nothing visible) or 3..5
+};
+
+// Fills `tr` (Sutherland–Hodgman against near, then far) and returns tr.n.
+template <class T>
+int clip_triangle_traced(const T* p0, const T* p1, const T* p2, ClipTraceT<T>& tr);
+
+// Backward of the trace: node_grad[i] holds dL/d(p, b) of node i (7 values: x y z w, then the three
+// source weights; it is consumed, i.e. modified, in place). Adds dL/d(source vertex i) (x y z w) into
+// src_grad[4·i + k]. The source weights are constants, so their gradients only feed the cuts' t.
+template <class T>
+void clip_triangle_traced_backward(const ClipTraceT<T>& tr, T node_grad[][7], T src_grad[12]);
+
 // Inclusive pixel rectangle [x0, x1] × [y0, y1].
 struct PixelRect {
   int x0, y0, x1, y1;

@@ -23,6 +23,14 @@ void SoftRasterizeOptions::check(const char* what) const {
 
 namespace {
 constexpr int kMaxK = 32;
+
+// q = (x, y)/w, z_n = z/w  ⇒  ∂/∂x = ∂/∂q_x / w, …, ∂/∂w = −(x ∂q_x + y ∂q_y + z ∂z_n)/w².
+template <class T>
+void screen_to_clip_grad(const T* v, T gx, T gy, T gz, T* out) {
+  const T iw = T(1) / v[3];
+  out[0] = gx * iw, out[1] = gy * iw, out[2] = gz * iw;
+  out[3] = -(gx * v[0] + gy * v[1] + gz * v[2]) * iw * iw;
+}
 }  // namespace
 
 template <class T>
@@ -72,6 +80,53 @@ bool SoftRasterizerT<T>::sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T c
 }
 
 template <class T>
+void SoftRasterizerT<T>::setup_triangle(const T* const v[3], const SoftRasterizeOptions& opt, double reach,
+                                        FaceSetup& s) const {
+  const int W = opt.width, H = opt.height;
+  for (int i = 0; i < 3; ++i) {
+    if (!(v[i][3] > T(0)) || !std::isfinite(double(v[i][3]))) return;
+    s.q[i][0] = v[i][0] / v[i][3], s.q[i][1] = v[i][1] / v[i][3], s.zn[i] = v[i][2] / v[i][3];
+  }
+  double area = 0;
+  for (int i = 0; i < 3; ++i) {
+    const T* a = s.q[(i + 1) % 3];
+    const T* b = s.q[(i + 2) % 3];
+    s.n[i][0] = a[1] - b[1], s.n[i][1] = b[0] - a[0], s.n[i][2] = a[0] * b[1] - a[1] * b[0];
+    area += double(s.n[i][2]);
+    const double len = std::hypot(double(b[0]) - a[0], double(b[1]) - a[1]);
+    s.inv_len[i] = len > 0 ? T(1.0 / len) : T(0);
+    s.inv_len2[i] = len > 0 ? T(1.0 / (len * len)) : T(0);
+  }
+  if (!(std::abs(area) > 1e-14) || !std::isfinite(area)) return;
+  if ((opt.cull == CullMode::kBack && area < 0) || (opt.cull == CullMode::kFront && area > 0)) return;
+  s.inv_area = T(1.0 / area);
+  double x0 = s.q[0][0], x1 = x0, y0 = s.q[0][1], y1 = y0;
+  for (int i = 1; i < 3; ++i)
+    x0 = std::min<double>(x0, s.q[i][0]), x1 = std::max<double>(x1, s.q[i][0]),
+    y0 = std::min<double>(y0, s.q[i][1]), y1 = std::max<double>(y1, s.q[i][1]);
+  x0 -= reach, x1 += reach, y0 -= reach, y1 += reach;
+  s.box[0] = T(x0), s.box[1] = T(y0), s.box[2] = T(x1), s.box[3] = T(y1);
+  auto clampd = [](double val, double lo, double hi) { return std::min(std::max(val, lo), hi); };
+  const int px0 = int(clampd(std::floor((x0 + 1) * 0.5 * W - 0.5), -1, W));
+  const int px1 = int(clampd(std::ceil((x1 + 1) * 0.5 * W - 0.5), -1, W));
+  const int py0 = int(clampd(std::floor((1 - y1) * 0.5 * H - 0.5), -1, H));
+  const int py1 = int(clampd(std::ceil((1 - y0) * 0.5 * H - 0.5), -1, H));
+  s.rect = PixelRect{std::max(0, px0), std::max(0, py0), std::min(W - 1, px1), std::min(H - 1, py1)};
+}
+
+template <class T>
+void SoftRasterizerT<T>::source_weights(const FaceSetup& s, const T lam_hat[3], T mu[3]) const {
+  if (s.clip < 0) {
+    for (int k = 0; k < 3; ++k) mu[k] = lam_hat[k];
+    return;
+  }
+  const ClipTraceT<T>& tr = traces_[static_cast<size_t>(s.clip)];
+  for (int k = 0; k < 3; ++k)
+    mu[k] = lam_hat[0] * tr.node[s.node[0]].b[k] + lam_hat[1] * tr.node[s.node[1]].b[k] +
+            lam_hat[2] * tr.node[s.node[2]].b[k];
+}
+
+template <class T>
 void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32_t>& faces, const TensorT<T>& colors,
                                  const SoftRasterizeOptions& opt, TensorT<T>& out) {
   opt.check("soft_rasterize: options");
@@ -92,57 +147,63 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
   for (int x = 0; x < W; ++x) ndc_x_[static_cast<size_t>(x)] = pixel_center_ndc_x<T>(x, W);
   for (int y = 0; y < H; ++y) ndc_y_[static_cast<size_t>(y)] = pixel_center_ndc_y<T>(y, H);
 
-  // Face setup: screen vertices, barycentric planes, bounds grown by the cut-off radius.
+  // Face setup: screen vertices, barycentric planes, bounds grown by the cut-off radius. Faces
+  // reaching past the near or far plane are set aside for clipping.
   setup_.resize(static_cast<size_t>(F));
+  needs_clip_.resize(static_cast<size_t>(F));
 #pragma omp parallel for schedule(static) if (F >= kRasterParallelMinFaces)
   for (int64_t f = 0; f < F; ++f) {
     FaceSetup& s = setup_[static_cast<size_t>(f)];
     s.rect = PixelRect{0, 0, -1, -1};
-    bool ok = true;
+    s.face = static_cast<int32_t>(f), s.clip = -1;
+    const T* v[3];
+    bool finite = true, inside = true;
     for (int i = 0; i < 3; ++i) {
-      const T* v = pos + 4 * int64_t(faces[static_cast<size_t>(3 * f + i)]);
-      ok = ok && std::isfinite(double(v[0])) && std::isfinite(double(v[1])) && std::isfinite(double(v[2])) &&
-           v[3] > T(0) && std::isfinite(double(v[3])) && v[3] + v[2] >= T(0) && v[3] - v[2] >= T(0);
-      if (!ok) break;
-      s.q[i][0] = v[0] / v[3], s.q[i][1] = v[1] / v[3], s.zn[i] = v[2] / v[3];
+      v[i] = pos + 4 * int64_t(faces[static_cast<size_t>(3 * f + i)]);
+      finite = finite && std::isfinite(double(v[i][0])) && std::isfinite(double(v[i][1])) &&
+               std::isfinite(double(v[i][2])) && std::isfinite(double(v[i][3]));
+      inside = inside && v[i][3] > T(0) && v[i][3] + v[i][2] >= T(0) && v[i][3] - v[i][2] >= T(0);
     }
-    if (!ok) continue;
-    double area = 0;
-    for (int i = 0; i < 3; ++i) {
-      const T* a = s.q[(i + 1) % 3];
-      const T* b = s.q[(i + 2) % 3];
-      s.n[i][0] = a[1] - b[1], s.n[i][1] = b[0] - a[0], s.n[i][2] = a[0] * b[1] - a[1] * b[0];
-      area += double(s.n[i][2]);
-      const double len = std::hypot(double(b[0]) - a[0], double(b[1]) - a[1]);
-      s.inv_len[i] = len > 0 ? T(1.0 / len) : T(0);
-      s.inv_len2[i] = len > 0 ? T(1.0 / (len * len)) : T(0);
+    needs_clip_[static_cast<size_t>(f)] = finite && !inside;
+    if (finite && inside) setup_triangle(v, opt, reach, s);
+  }
+  // Clipped faces (few: those crossing the near or far plane): trace the clip, then one primitive per
+  // fan triangle — the first in the face's own slot, the others appended after the F faces.
+  clip_faces_.clear();
+  for (int64_t f = 0; f < F; ++f)
+    if (needs_clip_[static_cast<size_t>(f)]) clip_faces_.push_back(static_cast<int32_t>(f));
+  traces_.resize(clip_faces_.size());
+  clip_extra_start_.resize(clip_faces_.size());
+  int64_t P = F;
+  for (size_t i = 0; i < clip_faces_.size(); ++i) {
+    const int32_t* fv = faces.data() + 3 * int64_t(clip_faces_[i]);
+    const int n = clip_triangle_traced(pos + 4 * int64_t(fv[0]), pos + 4 * int64_t(fv[1]), pos + 4 * int64_t(fv[2]),
+                                       traces_[i]);
+    clip_extra_start_[i] = static_cast<int32_t>(P);
+    P += std::max(0, n - 3);
+  }
+  setup_.resize(static_cast<size_t>(P));
+  for (size_t i = 0; i < clip_faces_.size(); ++i) {
+    const ClipTraceT<T>& tr = traces_[i];
+    for (int j = 0; j + 2 < tr.n; ++j) {
+      FaceSetup& s = setup_[static_cast<size_t>(j == 0 ? clip_faces_[i] : clip_extra_start_[i] + j - 1)];
+      s.rect = PixelRect{0, 0, -1, -1};
+      s.face = clip_faces_[i], s.clip = static_cast<int32_t>(i);
+      s.node[0] = tr.poly[0], s.node[1] = tr.poly[j + 1], s.node[2] = tr.poly[j + 2];
+      const T* v[3] = {tr.node[s.node[0]].p, tr.node[s.node[1]].p, tr.node[s.node[2]].p};
+      setup_triangle(v, opt, reach, s);
     }
-    if (!(std::abs(area) > 1e-14) || !std::isfinite(area)) continue;
-    if ((opt.cull == CullMode::kBack && area < 0) || (opt.cull == CullMode::kFront && area > 0)) continue;
-    s.inv_area = T(1.0 / area);
-    double x0 = s.q[0][0], x1 = x0, y0 = s.q[0][1], y1 = y0;
-    for (int i = 1; i < 3; ++i)
-      x0 = std::min<double>(x0, s.q[i][0]), x1 = std::max<double>(x1, s.q[i][0]),
-      y0 = std::min<double>(y0, s.q[i][1]), y1 = std::max<double>(y1, s.q[i][1]);
-    x0 -= reach, x1 += reach, y0 -= reach, y1 += reach;
-    s.box[0] = T(x0), s.box[1] = T(y0), s.box[2] = T(x1), s.box[3] = T(y1);
-    auto clampd = [](double v, double lo, double hi) { return std::min(std::max(v, lo), hi); };
-    const int px0 = int(clampd(std::floor((x0 + 1) * 0.5 * W - 0.5), -1, W));
-    const int px1 = int(clampd(std::ceil((x1 + 1) * 0.5 * W - 0.5), -1, W));
-    const int py0 = int(clampd(std::floor((1 - y1) * 0.5 * H - 0.5), -1, H));
-    const int py1 = int(clampd(std::ceil((1 - y0) * 0.5 * H - 0.5), -1, H));
-    s.rect = PixelRect{std::max(0, px0), std::max(0, py0), std::min(W - 1, px1), std::min(H - 1, py1)};
   }
 
   // Binning (face order within each tile), and the face → bin-entry lists (tile order) for backward.
   const int tx = (W + kTileSize - 1) / kTileSize, ty = (H + kTileSize - 1) / kTileSize;
   const size_t num_tiles = static_cast<size_t>(tx) * ty;
-  bin_faces_to_tiles(F, tx, num_tiles, kTileSize, [&](int64_t f) -> const PixelRect& { return setup_[static_cast<size_t>(f)].rect; },
+  bin_faces_to_tiles(P, tx, num_tiles, kTileSize, [&](int64_t f) -> const PixelRect& { return setup_[static_cast<size_t>(f)].rect; },
                      tile_start_, tile_faces_, fill_);
   const size_t num_entries = tile_faces_.size();
-  face_entry_start_.assign(static_cast<size_t>(F) + 1, 0);
+  face_entry_start_.assign(static_cast<size_t>(P) + 1, 0);
   for (const int32_t f : tile_faces_) ++face_entry_start_[static_cast<size_t>(f) + 1];
-  for (int64_t f = 0; f < F; ++f) face_entry_start_[static_cast<size_t>(f) + 1] += face_entry_start_[static_cast<size_t>(f)];
+  for (int64_t f = 0; f < P; ++f) face_entry_start_[static_cast<size_t>(f) + 1] += face_entry_start_[static_cast<size_t>(f)];
   face_entries_.resize(num_entries);
   fill_.assign(face_entry_start_.begin(), face_entry_start_.end() - 1);
   for (size_t e = 0; e < num_entries; ++e)
@@ -213,7 +274,7 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
         depth_[p] = T(0);
         for (int j = 0; j < n; ++j)
           if (smp[j]->inside) {
-            nearest_face_[static_cast<size_t>(p)] = tile_faces_[static_cast<size_t>(ent[j])];
+            nearest_face_[static_cast<size_t>(p)] = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(ent[j])])].face;
             depth_[p] = T(1) - T(2) * smp[j]->zt;
             break;
           }
@@ -229,12 +290,18 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
           keep *= T(1) - smp[j]->D;
         }
         const T inv_wsum = T(1) / wsum;
+        const int32_t* fvs[kMaxK];
+        T mu[kMaxK][3];
+        for (int j = 0; j < n; ++j) {
+          const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(ent[j])])];
+          fvs[j] = faces.data() + 3 * int64_t(s.face);
+          source_weights(s, smp[j]->lam_hat, mu[j]);
+        }
         for (int64_t c = 0; c < C; ++c) {
           T acc = wb * bg;
           for (int j = 0; j < n; ++j) {
-            const int32_t* fv = faces.data() + 3 * int64_t(tile_faces_[static_cast<size_t>(ent[j])]);
-            const T cj = smp[j]->lam_hat[0] * col[fv[0] * C + c] + smp[j]->lam_hat[1] * col[fv[1] * C + c] +
-                         smp[j]->lam_hat[2] * col[fv[2] * C + c];
+            const int32_t* fv = fvs[j];
+            const T cj = mu[j][0] * col[fv[0] * C + c] + mu[j][1] * col[fv[1] * C + c] + mu[j][2] * col[fv[2] * C + c];
             acc += wj[j] * cj;
           }
           o[c * plane + p] = acc * inv_wsum;
@@ -299,21 +366,35 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
         const T gA = g[C * plane + p];
         for (int j = 0; j < n; ++j) {
           const int32_t e = sl[j];
-          const int32_t* fv = faces.data() + 3 * int64_t(tile_faces_[static_cast<size_t>(e)]);
           const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(e)])];
+          const int32_t* fv = faces.data() + 3 * int64_t(s.face);
           const Sample& sm = smp[j];
           T* rec = entry_grad_.data() + int64_t(e) * R;
-          // Colour path: I = (Σ w c + w_b bg)/Σw  →  ∂I/∂w_j = (c_j − I)/Σw, ∂I/∂c_j = w_j/Σw.
+          T mu[3];
+          source_weights(s, sm.lam_hat, mu);
+          // Colour path: I = (Σ w c + w_b bg)/Σw  →  ∂I/∂w_j = (c_j − I)/Σw, ∂I/∂c_j = w_j/Σw. The record
+          // holds dL/d(colour at the primitive's vertices) = λ̂ dc (for a clipped face's sub-triangle,
+          // its cut vertices' colours; the per-face pass maps them to the source vertices).
           T dL_dw = 0, dL_dlh[3] = {0, 0, 0};
           for (int64_t c = 0; c < C; ++c) {
             const T gc = g[c * plane + p];
             if (gc == T(0)) continue;
             const T v0 = col[fv[0] * C + c], v1 = col[fv[1] * C + c], v2 = col[fv[2] * C + c];
-            const T cjc = sm.lam_hat[0] * v0 + sm.lam_hat[1] * v1 + sm.lam_hat[2] * v2;
+            const T cjc = mu[0] * v0 + mu[1] * v1 + mu[2] * v2;
             dL_dw += gc * (cjc - o[c * plane + p]) * inv_wsum;
             const T dc = gc * wj[j] * inv_wsum;
             dL_dlh[0] += dc * v0, dL_dlh[1] += dc * v1, dL_dlh[2] += dc * v2;
             rec[9 + c] += sm.lam_hat[0] * dc, rec[9 + C + c] += sm.lam_hat[1] * dc, rec[9 + 2 * C + c] += sm.lam_hat[2] * dc;
+          }
+          if (s.clip >= 0) {
+            // So far dL_dlh = dL/dμ; λ̂ reaches it through μ = Bᵀλ̂.
+            const ClipTraceT<T>& tr = traces_[static_cast<size_t>(s.clip)];
+            T d[3];
+            for (int v = 0; v < 3; ++v) {
+              const T* b = tr.node[s.node[v]].b;
+              d[v] = b[0] * dL_dlh[0] + b[1] * dL_dlh[1] + b[2] * dL_dlh[2];
+            }
+            for (int v = 0; v < 3; ++v) dL_dlh[v] = d[v];
           }
           // Silhouette: ∂A/∂D_j = Π_{k≠j} (1 − D_k).
           T others = T(1);
@@ -351,36 +432,66 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
       }
   }
 
-  // Per face: sum its bin records in tile order, then chain screen → clip:
-  // q = (x, y)/w, z_n = z/w  ⇒  ∂/∂x = ∂/∂q_x / w, …, ∂/∂w = −(x ∂q_x + y ∂q_y + z ∂z_n)/w².
+  // Per face: sum its bin records in tile order (a clipped face's fan triangles in fan order), then
+  // chain screen → clip.
   const bool want_pos = dL_dpos != nullptr, want_col = dL_dcolors != nullptr;
   if (want_pos) corner_pos_grad_.resize(static_cast<size_t>(F * 12));
   if (want_col) corner_color_grad_.resize(static_cast<size_t>(F * 3 * C));
   const T* pos = clip_pos.data();
 #pragma omp parallel for schedule(dynamic, 64) if (F >= kRasterParallelMinFaces)
   for (int64_t f = 0; f < F; ++f) {
-    T acc[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
     T* cc = want_col ? corner_color_grad_.data() + f * 3 * C : nullptr;
     if (want_col) std::fill(cc, cc + 3 * C, T(0));
-    for (int32_t i = face_entry_start_[static_cast<size_t>(f)]; i < face_entry_start_[static_cast<size_t>(f) + 1]; ++i) {
-      const T* rec = entry_grad_.data() + int64_t(face_entries_[static_cast<size_t>(i)]) * R;
-      for (int k = 0; k < 9; ++k) acc[k] += rec[k];
-      if (want_col)
-        for (int64_t k = 0; k < 3 * C; ++k) cc[k] += rec[9 + k];
+    T* cg = want_pos ? corner_pos_grad_.data() + 12 * f : nullptr;
+    if (want_pos) std::fill(cg, cg + 12, T(0));
+    const FaceSetup& fs = setup_[static_cast<size_t>(f)];
+    if (fs.clip < 0) {
+      T acc[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+      for (int32_t i = face_entry_start_[static_cast<size_t>(f)]; i < face_entry_start_[static_cast<size_t>(f) + 1]; ++i) {
+        const T* rec = entry_grad_.data() + int64_t(face_entries_[static_cast<size_t>(i)]) * R;
+        for (int k = 0; k < 9; ++k) acc[k] += rec[k];
+        if (want_col)
+          for (int64_t k = 0; k < 3 * C; ++k) cc[k] += rec[9 + k];
+      }
+      if (want_pos && face_entry_start_[static_cast<size_t>(f)] != face_entry_start_[static_cast<size_t>(f) + 1])
+        for (int i = 0; i < 3; ++i)
+          screen_to_clip_grad(pos + 4 * int64_t(faces[static_cast<size_t>(3 * f + i)]), acc[2 * i], acc[2 * i + 1],
+                              acc[6 + i], cg + 4 * i);
+      continue;
     }
-    if (want_pos) {
-      T* cg = corner_pos_grad_.data() + 12 * f;
-      for (int i = 0; i < 3; ++i) {
-        const T* v = pos + 4 * int64_t(faces[static_cast<size_t>(3 * f + i)]);
-        const T iw = T(1) / v[3];
-        const T gx = acc[2 * i], gy = acc[2 * i + 1], gz = acc[6 + i];
-        const bool used = face_entry_start_[static_cast<size_t>(f)] != face_entry_start_[static_cast<size_t>(f) + 1];
-        cg[4 * i] = used ? gx * iw : T(0);
-        cg[4 * i + 1] = used ? gy * iw : T(0);
-        cg[4 * i + 2] = used ? gz * iw : T(0);
-        cg[4 * i + 3] = used ? -(gx * v[0] + gy * v[1] + gz * v[2]) * iw * iw : T(0);
+    // A clipped face: each fan triangle's gradients go to its trace nodes (clip position, and the
+    // node's source weights B through its vertex colours), then back through the cuts.
+    const ClipTraceT<T>& tr = traces_[static_cast<size_t>(fs.clip)];
+    const int32_t* fv = faces.data() + 3 * f;
+    T node_grad[ClipTraceT<T>::kMaxNodes][7] = {};
+    for (int j = 0; j + 2 < tr.n; ++j) {
+      const int64_t prim = j == 0 ? f : clip_extra_start_[static_cast<size_t>(fs.clip)] + j - 1;
+      const FaceSetup& s = setup_[static_cast<size_t>(prim)];
+      T acc[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+      for (int32_t i = face_entry_start_[static_cast<size_t>(prim)]; i < face_entry_start_[static_cast<size_t>(prim) + 1]; ++i) {
+        const T* rec = entry_grad_.data() + int64_t(face_entries_[static_cast<size_t>(i)]) * R;
+        for (int k = 0; k < 9; ++k) acc[k] += rec[k];
+        // Vertex v's colour is Σ_k B_vk C_k: dL/dC_k += B_vk g_v, dL/dB_vk = g_v · C_k.
+        for (int v = 0; v < 3; ++v) {
+          const T* b = tr.node[s.node[v]].b;
+          T* gb = node_grad[s.node[v]] + 4;
+          for (int64_t c = 0; c < C; ++c) {
+            const T gv = rec[9 + v * C + c];
+            for (int k = 0; k < 3; ++k) {
+              if (want_col) cc[k * C + c] += b[k] * gv;
+              gb[k] += gv * col[fv[k] * C + c];
+            }
+          }
+        }
+      }
+      if (face_entry_start_[static_cast<size_t>(prim)] == face_entry_start_[static_cast<size_t>(prim) + 1]) continue;
+      for (int v = 0; v < 3; ++v) {
+        T g4[4];
+        screen_to_clip_grad(tr.node[s.node[v]].p, acc[2 * v], acc[2 * v + 1], acc[6 + v], g4);
+        for (int k = 0; k < 4; ++k) node_grad[s.node[v]][k] += g4[k];
       }
     }
+    if (want_pos) clip_triangle_traced_backward(tr, node_grad, cg);
   }
   if (want_pos) {
     if (dL_dpos->shape() != clip_pos.shape()) dL_dpos->resize(clip_pos.shape()), dL_dpos->zero();

@@ -22,9 +22,15 @@
 // tiles run in parallel in forward and backward. The backward accumulates into one record per
 // (tile, face) bin entry — each owned by one tile — then sums each face's records in tile order and
 // gathers per-vertex sums in corner order: bit-identical at any thread count, no atomics.
-// Faces with a vertex outside the near or far plane (or w ≤ 0) are skipped in this mode (the hard
-// rasterizer clips them exactly); soft mode is for coarse pose and silhouette fitting of objects in
-// front of the camera.
+//
+// Near and far planes: a face with a vertex outside −w ≤ z ≤ w (e.g. behind the camera, w ≤ 0) is
+// clipped in clip space (Sutherland–Hodgman, render/clip.h) into a convex polygon of 3..5 vertices,
+// each a linear combination of the face's vertices, and drawn as a fan of sub-triangles. A sub-
+// triangle's colour at λ̂ is Σ_k μ_k C_k with μ = Bᵀλ̂ (B: its vertices' weights over the face's), so
+// colours stay per source vertex; its screen-space gradients go to its clip-space vertices and from
+// there, through the recorded cuts (including each cut parameter t's own dependence on the
+// vertices), back to the face's vertices. Each sub-triangle is a primitive of its own in binning and
+// in the top-K, with the source face's id in nearest_face().
 #pragma once
 
 #include "core/tensor.h"
@@ -80,7 +86,15 @@ class SoftRasterizerT {
     T inv_len2[3];   // 1 / squared length of edge i (0 for a zero-length edge: closest point parameter 0)
     T box[4];        // NDC bounds grown by the cut-off radius: x0, y0, x1, y1
     PixelRect rect;  // pixel bounds, empty when skipped
+    int32_t face;    // source face
+    int32_t clip;    // index into traces_ when the source face was clipped, −1 otherwise
+    int32_t node[3]; // the trace nodes at this sub-triangle's vertices (clipped faces only)
   };
+  // Screen-space setup of one triangle from its clip-space vertices (finite, w > 0 checked here);
+  // leaves s.rect empty when the triangle is not drawn (degenerate, culled or off-screen).
+  void setup_triangle(const T* const v[3], const SoftRasterizeOptions& opt, double reach, FaceSetup& s) const;
+  // μ = Bᵀλ̂: the weights over the source face's vertices (λ̂ itself for an unclipped face).
+  void source_weights(const FaceSetup& s, const T lam_hat[3], T mu[3]) const;
   // Evaluation of one face at one pixel, shared by forward and backward.
   struct Sample {
     T lam[3], lam_hat[3];
@@ -94,9 +108,12 @@ class SoftRasterizerT {
   // face's, so that a full list skips the distance computation of deeper faces).
   bool sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, T zt_floor, Sample& out) const;
 
-  std::vector<FaceSetup> setup_;
+  std::vector<FaceSetup> setup_;                          // F faces, then the extra fan triangles of clipped ones
+  std::vector<uint8_t> needs_clip_;                       // per face
+  std::vector<int32_t> clip_faces_, clip_extra_start_;    // clipped faces; first extra primitive of each
+  std::vector<ClipTraceT<T>> traces_;                     // per clipped face
   std::vector<int32_t> tile_start_, tile_faces_, fill_;
-  std::vector<int32_t> face_entry_start_, face_entries_;  // face → bin entries, in tile order
+  std::vector<int32_t> face_entry_start_, face_entries_;  // primitive → bin entries, in tile order
   std::vector<int32_t> row_entries_;                      // per tile slice: entries reaching the current row
   std::vector<int32_t> slots_;                            // K per pixel: bin entry index, −1 unused
   std::vector<T> entry_grad_;                             // per bin entry: 9 screen + 3C colour grads
