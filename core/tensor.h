@@ -95,7 +95,8 @@ class TensorT {
   // Conversion between precisions (used by the double-precision gradient checks).
   template <class U>
   TensorT<U> cast() const {
-    TensorT<U> r(shape_);
+    TensorT<U> r;
+    if (numel_ > 0 || rank() > 0) r.resize(shape_);  // a default (empty) tensor stays empty, not a 0-d scalar
     for (int64_t i = 0; i < numel_; ++i) r[i] = static_cast<U>(data_[static_cast<size_t>(i)]);
     return r;
   }
