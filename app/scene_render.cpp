@@ -1,0 +1,538 @@
+#include "app/scene_render.h"
+
+#include "render/antialias.h"
+#include "render/camera.h"
+#include "render/interpolate.h"
+#include "render/raster_topology.h"
+#include "render/shading.h"
+#include "render/soft_rasterize.h"
+#include "render/texture.h"
+#include "render/vertex_normals.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace invgfx {
+
+const char* to_string(RasterMode m) { return m == RasterMode::kHard ? "hard" : "soft"; }
+
+RasterMode raster_mode_from_string(const std::string& s) {
+  if (s == "hard") return RasterMode::kHard;
+  if (s == "soft") return RasterMode::kSoft;
+  throw std::invalid_argument("raster mode \"" + s + "\" is not one of: hard, soft");
+}
+
+void RenderOptions::check() const {
+  auto fail = [](const std::string& m) { throw std::invalid_argument("RenderOptions: " + m); };
+  if (size < 16 || size > 2048) fail("size " + std::to_string(size) + " outside [16, 2048]");
+  if (!(fov_y > 0 && fov_y < M_PI)) fail("fov_y " + std::to_string(fov_y) + " outside (0, π)");
+  if (!(sigma > 0) || !std::isfinite(sigma)) fail("sigma must be positive");
+  if (!(gamma > 0) || !std::isfinite(gamma)) fail("gamma must be positive");
+  if (mip_levels < 0) fail("mip_levels must be ≥ 0");
+}
+
+namespace {
+
+template <class T>
+void ensure_zero(const TensorT<T>& like, TensorT<T>& g) {
+  if (g.shape() != like.shape()) {
+    g.resize(like.shape());
+    g.zero();
+  }
+}
+
+template <class T>
+void check_shape(const TensorT<T>& t, const Shape& want, const char* field) {
+  if (t.shape() != want)
+    throw std::invalid_argument(std::string("SceneRenderer: scene.") + field + " must be " + want.str() + ", got " +
+                                t.shape().str());
+}
+
+}  // namespace
+
+template <class T>
+struct SceneRendererT<T>::Impl {
+  RenderOptions opt;
+
+  // Template topology. The hard mode draws the template as it is (UVs through their own index);
+  // the soft mode needs one index per vertex for its per-vertex colours, so it draws the seam-split
+  // copy and sums the split vertices' gradients back through `source`.
+  MeshT<T> tmpl;
+  int64_t V = 0;
+  std::vector<int32_t> uv_faces;   // F×3 into uvs
+  std::vector<int32_t> aa_faces;   // faces welded by template position (antialias silhouette test)
+  std::vector<int32_t> split_faces;
+  std::vector<int32_t> source;     // split vertex → template vertex
+  int64_t Vs = 0;
+  TensorT<T> split_uv;             // 2×1×Vs
+
+  CameraT<T> camera;
+  VertexNormalsT<T> vnormals;
+  RasterizerT<T> rz;
+  InterpolatorT<T> ip_attr, ip_uv;
+  TextureT<T> texture{3, 1, 1};
+  ShadingT<T> shading;
+  AntialiaserT<T> aa;
+  SoftRasterizerT<T> soft;
+
+  // Forward state (reused buffers).
+  RasterMode last_mode = RasterMode::kHard;
+  bool use_colors = false;
+  TensorT<T> normals, clip;          // V×3, V×4
+  RasterOutputT<T> r;
+  TensorT<T> uv_img, n_img, albedo, shaded, composite, aa_out;
+  TensorT<T> clip_s, normals_s, albedo_s, shaded_s, colors4, soft_out;
+  // Backward scratch.
+  TensorT<T> d_out, d_comp, d_shaded, d_albedo, d_nimg, d_uv, d_rast, d_normals, d_clip;
+  TensorT<T> d_clip_s, d_colors4, d_normals_s;
+
+  // Display extras, computed on demand from the last forward.
+  mutable bool extras_valid = false;
+  mutable TensorT<T> normals_img, depth_img;
+  mutable std::vector<int32_t> face_img;
+
+  Impl(const Mesh& m, const RenderOptions& o) : opt(o) {
+    opt.check();
+    m.validate("scene template");
+    tmpl = m.cast<T>();
+    V = tmpl.num_vertices();
+    if (V == 0 || tmpl.num_faces() == 0) throw std::invalid_argument("SceneRenderer: the template has no faces");
+    if (tmpl.has_uvs()) {
+      uv_faces = tmpl.uv_faces.empty() ? tmpl.faces : tmpl.uv_faces;
+      const MeshT<T> split = split_uv_seams(tmpl, &source);
+      split_faces = split.faces;
+      Vs = split.num_vertices();
+      split_uv.resize({2, 1, Vs});
+      for (int64_t i = 0; i < Vs; ++i) {
+        split_uv[i] = split.uvs.at(i, 0);
+        split_uv[Vs + i] = split.uvs.at(i, 1);
+      }
+    } else {
+      split_faces = tmpl.faces;
+      Vs = V;
+      source.resize(static_cast<size_t>(V));
+      for (int64_t i = 0; i < V; ++i) source[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+    }
+    aa_faces = weld_faces_by_position(tmpl.positions, tmpl.faces);
+    vnormals.set_faces(tmpl.faces);
+    camera.focal.requires_grad = false;
+    camera.principal.requires_grad = false;
+    camera.target.requires_grad = false;
+    apply_options();
+  }
+
+  void apply_options() {
+    camera.set_intrinsics(CameraIntrinsics::from_vertical_fov(opt.fov_y, opt.size, opt.size));
+    camera.ndc_y_up = true;  // NDC y = +1 is image row 0: upright in the C×H×W layout
+    ShadingOptions so;
+    so.specular = false;
+    if (opt.light == LightModel::kSphericalHarmonics) {
+      so.ambient = false;
+      so.directional = false;
+      so.spherical_harmonics = true;
+    } else {
+      so.ambient = true;
+      so.directional = true;
+      so.spherical_harmonics = false;
+    }
+    shading.options = so;
+    texture.options.mip_levels = opt.mip_levels;
+  }
+
+  void check_scene(const SceneT<T>& s) {
+    check_shape(s.positions, Shape{V, 3}, "positions");
+    use_colors = !s.colors.empty();
+    if (use_colors) {
+      check_shape(s.colors, Shape{V, 3}, "colors");
+    } else {
+      if (!tmpl.has_uvs())
+        throw std::invalid_argument("SceneRenderer: the template has no UVs, so scene.colors must be given");
+      if (s.texture.rank() != 3 || s.texture.dim(0) != 3 || s.texture.dim(1) < 1 || s.texture.dim(2) < 1)
+        throw std::invalid_argument("SceneRenderer: scene.texture must be 3×H×W, got " + s.texture.shape().str());
+    }
+    check_shape(s.light, Shape{light_size(opt.light)}, "light");
+    check_shape(s.camera, Shape{4}, "camera");
+    check_shape(s.background, Shape{3}, "background");
+  }
+
+  void set_parameters(const SceneT<T>& s) {
+    for (int i = 0; i < 4; ++i) camera.orbit.value[i] = s.camera[i];
+    if (opt.light == LightModel::kSphericalHarmonics) {
+      std::copy(s.light.begin(), s.light.end(), shading.sh.value.begin());
+    } else {
+      for (int c = 0; c < 3; ++c) {
+        shading.ambient.value[c] = s.light[c];
+        shading.direction.value[c] = s.light[3 + c];
+        shading.color.value[c] = s.light[6 + c];
+      }
+    }
+    if (!use_colors) texture.texels.value.copy_from(s.texture);
+  }
+
+  // Level of detail from the texel footprint: one level per doubling of texels per screen pixel
+  // (hard) or per vertex (soft), taking half the UV area as visible.
+  void choose_lod(const SceneT<T>& s, double samples) {
+    if (opt.mip_levels == 1 || use_colors) {
+      texture.options.lod = 0;
+      return;
+    }
+    const double texels = 0.5 * static_cast<double>(s.texture.dim(1) * s.texture.dim(2));
+    texture.options.lod = std::max(0.0, 0.5 * std::log2(texels / std::max(1.0, samples)));
+  }
+
+  void forward(const SceneT<T>& s, TensorT<T>& rgb, TensorT<T>& alpha) {
+    check_scene(s);
+    set_parameters(s);
+    extras_valid = false;
+    last_mode = opt.mode;
+    vnormals.forward(s.positions, normals);
+    camera.forward(s.positions, clip);
+    if (opt.mode == RasterMode::kHard)
+      forward_hard(s, rgb, alpha);
+    else
+      forward_soft(s, rgb, alpha);
+  }
+
+  void forward_hard(const SceneT<T>& s, TensorT<T>& rgb, TensorT<T>& alpha) {
+    const int S = opt.size;
+    const int64_t P = int64_t(S) * S;
+    rz.forward(clip, tmpl.faces, {S, S}, r);
+    ip_attr.forward(normals, tmpl.faces, r, n_img);
+    if (use_colors) {
+      ip_attr.forward(s.colors, tmpl.faces, r, albedo);
+    } else {
+      ip_uv.forward(tmpl.uvs, uv_faces, r, uv_img);
+      choose_lod(s, static_cast<double>(r.covered_pixels()));
+      texture.forward(uv_img, albedo);
+    }
+    shading.forward({&albedo, &n_img}, {&shaded});
+    // Composite over the background before antialiasing, so that silhouette pixels blend with it
+    // (nvdiffrast's order); alpha rides along as a fourth channel and becomes fractional coverage.
+    composite.resize({4, S, S});
+    const T* Sh = shaded.data();
+    T* Cp = composite.data();
+    const int32_t* face = r.face.data();
+    const T bg[3] = {s.background[0], s.background[1], s.background[2]};
+#pragma omp parallel for schedule(static) if (P > 16384)
+    for (int64_t i = 0; i < P; ++i) {
+      const bool hit = face[i] >= 0;
+      for (int c = 0; c < 3; ++c) Cp[c * P + i] = hit ? Sh[c * P + i] : bg[c];
+      Cp[3 * P + i] = hit ? T(1) : T(0);
+    }
+    aa.forward(composite, clip, aa_faces, r, aa_out);
+    rgb.resize({3, S, S});
+    alpha.resize({1, S, S});
+    std::copy(aa_out.data(), aa_out.data() + 3 * P, rgb.data());
+    std::copy(aa_out.data() + 3 * P, aa_out.data() + 4 * P, alpha.data());
+  }
+
+  SoftRasterizeOptions soft_options() const {
+    SoftRasterizeOptions so;
+    so.width = so.height = opt.size;
+    so.sigma = opt.sigma;
+    so.gamma = opt.gamma;
+    so.background = 0;
+    return so;
+  }
+
+  void forward_soft(const SceneT<T>& s, TensorT<T>& rgb, TensorT<T>& alpha) {
+    const int S = opt.size;
+    const int64_t P = int64_t(S) * S;
+    // Split-vertex clip positions and normals (planes, for Shading).
+    clip_s.resize({Vs, 4});
+    normals_s.resize({3, 1, Vs});
+    for (int64_t i = 0; i < Vs; ++i) {
+      const int64_t v = source[static_cast<size_t>(i)];
+      for (int k = 0; k < 4; ++k) clip_s[4 * i + k] = clip[4 * v + k];
+      for (int c = 0; c < 3; ++c) normals_s[c * Vs + i] = normals[3 * v + c];
+    }
+    if (use_colors) {
+      albedo_s.resize({3, 1, Vs});
+      for (int64_t i = 0; i < Vs; ++i)
+        for (int c = 0; c < 3; ++c) albedo_s[c * Vs + i] = s.colors[3 * source[static_cast<size_t>(i)] + c];
+    } else {
+      choose_lod(s, static_cast<double>(Vs));
+      texture.forward(split_uv, albedo_s);
+    }
+    shading.forward({&albedo_s, &normals_s}, {&shaded_s});
+    // Colour channels plus a constant 1: its aggregate is Σw_j/(Σw_j + w_b) = 1 − (background
+    // weight), so a per-channel background is composited exactly as SoftRas eq. 6 would with bg.
+    colors4.resize({Vs, 4});
+    for (int64_t i = 0; i < Vs; ++i) {
+      for (int c = 0; c < 3; ++c) colors4[4 * i + c] = shaded_s[c * Vs + i];
+      colors4[4 * i + 3] = T(1);
+    }
+    soft.forward(clip_s, split_faces, colors4, soft_options(), soft_out);
+    rgb.resize({3, S, S});
+    alpha.resize({1, S, S});
+    const T* O = soft_out.data();
+    T* Y = rgb.data();
+    for (int c = 0; c < 3; ++c) {
+      const T b = s.background[c];
+      for (int64_t i = 0; i < P; ++i) Y[c * P + i] = O[c * P + i] + b * (T(1) - O[3 * P + i]);
+    }
+    std::copy(O + 4 * P, O + 5 * P, alpha.data());
+  }
+
+  void prepare_grad(const SceneT<T>& s, SceneT<T>& g) {
+    ensure_zero(s.positions, g.positions);
+    ensure_zero(s.texture, g.texture);
+    ensure_zero(s.colors, g.colors);
+    ensure_zero(s.light, g.light);
+    ensure_zero(s.camera, g.camera);
+    ensure_zero(s.background, g.background);
+  }
+
+  void backward(const SceneT<T>& s, const TensorT<T>& dL_drgb, const TensorT<T>& dL_dalpha, SceneT<T>& g) {
+    const int S = opt.size;
+    const int64_t P = int64_t(S) * S;
+    if (!dL_drgb.empty()) check_shape(dL_drgb, Shape{3, S, S}, "(dL_drgb)");
+    if (!dL_dalpha.empty()) check_shape(dL_dalpha, Shape{1, S, S}, "(dL_dalpha)");
+    if (last_mode != opt.mode) throw std::logic_error("SceneRenderer::backward: the mode changed since forward");
+    prepare_grad(s, g);
+    camera.orbit.zero_grad();
+    shading.visit_parameters([](ParameterT<T>& p) { p.zero_grad(); });
+    if (!use_colors) texture.texels.zero_grad();
+    d_normals.resize({V, 3});
+    d_normals.zero();
+    d_clip.resize({V, 4});
+    d_clip.zero();
+    if (opt.mode == RasterMode::kHard)
+      backward_hard(s, dL_drgb, dL_dalpha, g, P);
+    else
+      backward_soft(s, dL_drgb, dL_dalpha, g, P);
+    // Shared tail: camera and vertex normals into the positions, parameter gradients into the scene.
+    camera.backward(s.positions, clip, d_clip, &g.positions);
+    vnormals.backward(s.positions, normals, d_normals, &g.positions);
+    for (int i = 0; i < 4; ++i) g.camera[i] += camera.orbit.grad[i];
+    if (opt.light == LightModel::kSphericalHarmonics) {
+      for (int k = 0; k < 27; ++k) g.light[k] += shading.sh.grad[k];
+    } else {
+      for (int c = 0; c < 3; ++c) {
+        g.light[c] += shading.ambient.grad[c];
+        g.light[3 + c] += shading.direction.grad[c];
+        g.light[6 + c] += shading.color.grad[c];
+      }
+    }
+    if (!use_colors) {
+      const T* src = texture.texels.grad.data();
+      T* dst = g.texture.data();
+      for (int64_t i = 0; i < g.texture.numel(); ++i) dst[i] += src[i];
+    }
+  }
+
+  void backward_hard(const SceneT<T>& s, const TensorT<T>& dL_drgb, const TensorT<T>& dL_dalpha, SceneT<T>& g,
+                     int64_t P) {
+    const int S = opt.size;
+    d_out.resize({4, S, S});
+    if (dL_drgb.empty())
+      std::fill(d_out.data(), d_out.data() + 3 * P, T(0));
+    else
+      std::copy(dL_drgb.data(), dL_drgb.data() + 3 * P, d_out.data());
+    if (dL_dalpha.empty())
+      std::fill(d_out.data() + 3 * P, d_out.data() + 4 * P, T(0));
+    else
+      std::copy(dL_dalpha.data(), dL_dalpha.data() + P, d_out.data() + 3 * P);
+    d_comp.resize({4, S, S});
+    d_comp.zero();
+    aa.backward(composite, clip, aa_faces, r, d_out, &d_comp, &d_clip);
+    // Composite: covered pixels pass the gradient to the shading, the others to the background.
+    d_shaded.resize({3, S, S});
+    const T* dC = d_comp.data();
+    T* dS = d_shaded.data();
+    const int32_t* face = r.face.data();
+    for (int c = 0; c < 3; ++c) {
+      T bg_sum = 0;
+      for (int64_t i = 0; i < P; ++i) {
+        const bool hit = face[i] >= 0;
+        dS[c * P + i] = hit ? dC[c * P + i] : T(0);
+        bg_sum += hit ? T(0) : dC[c * P + i];
+      }
+      g.background[c] += bg_sum;
+    }
+    d_albedo.resize({3, S, S});
+    d_albedo.zero();
+    d_nimg.resize({3, S, S});
+    d_nimg.zero();
+    shading.backward({&albedo, &n_img}, {&shaded}, {&d_shaded}, {&d_albedo, &d_nimg});
+    d_rast.resize({4, S, S});
+    d_rast.zero();
+    if (use_colors) {
+      ip_attr.backward(s.colors, tmpl.faces, r, d_albedo, &g.colors, &d_rast);
+    } else {
+      d_uv.resize({2, S, S});
+      d_uv.zero();
+      texture.backward(uv_img, albedo, d_albedo, &d_uv);
+      ip_uv.backward(tmpl.uvs, uv_faces, r, d_uv, nullptr, &d_rast);
+    }
+    ip_attr.backward(normals, tmpl.faces, r, d_nimg, &d_normals, &d_rast);
+    rz.backward(clip, tmpl.faces, r, d_rast, d_clip);
+  }
+
+  void backward_soft(const SceneT<T>& s, const TensorT<T>& dL_drgb, const TensorT<T>& dL_dalpha, SceneT<T>& g,
+                     int64_t P) {
+    const int S = opt.size;
+    // rgb_c = I_c + bg_c·(1 − I_3), alpha = A.
+    d_out.resize({5, S, S});
+    d_out.zero();
+    const T* O = soft_out.data();
+    T* dO = d_out.data();
+    if (!dL_drgb.empty()) {
+      const T* G = dL_drgb.data();
+      for (int c = 0; c < 3; ++c) {
+        const T b = s.background[c];
+        T bg_sum = 0;
+        for (int64_t i = 0; i < P; ++i) {
+          const T gi = G[c * P + i];
+          dO[c * P + i] = gi;
+          dO[3 * P + i] -= b * gi;
+          bg_sum += gi * (T(1) - O[3 * P + i]);
+        }
+        g.background[c] += bg_sum;
+      }
+    }
+    if (!dL_dalpha.empty()) std::copy(dL_dalpha.data(), dL_dalpha.data() + P, dO + 4 * P);
+    d_clip_s.resize({Vs, 4});
+    d_clip_s.zero();
+    d_colors4.resize({Vs, 4});
+    d_colors4.zero();
+    soft.backward(clip_s, split_faces, colors4, soft_options(), soft_out, d_out, &d_clip_s, &d_colors4);
+    d_shaded.resize({3, 1, Vs});  // the constant 4th channel's colour gradient is dropped
+    for (int64_t i = 0; i < Vs; ++i)
+      for (int c = 0; c < 3; ++c) d_shaded[c * Vs + i] = d_colors4[4 * i + c];
+    d_albedo.resize({3, 1, Vs});
+    d_albedo.zero();
+    d_normals_s.resize({3, 1, Vs});
+    d_normals_s.zero();
+    shading.backward({&albedo_s, &normals_s}, {&shaded_s}, {&d_shaded}, {&d_albedo, &d_normals_s});
+    if (use_colors) {
+      for (int64_t i = 0; i < Vs; ++i) {
+        const int64_t v = source[static_cast<size_t>(i)];
+        for (int c = 0; c < 3; ++c) g.colors[3 * v + c] += d_albedo[c * Vs + i];
+      }
+    } else {
+      texture.backward(split_uv, albedo_s, d_albedo, nullptr);
+    }
+    // Split vertices back onto the template, in split-vertex order (deterministic).
+    for (int64_t i = 0; i < Vs; ++i) {
+      const int64_t v = source[static_cast<size_t>(i)];
+      for (int k = 0; k < 4; ++k) d_clip[4 * v + k] += d_clip_s[4 * i + k];
+      for (int c = 0; c < 3; ++c) d_normals[3 * v + c] += d_normals_s[c * Vs + i];
+    }
+  }
+
+  void compute_extras() const {
+    if (extras_valid) return;
+    const int S = opt.size;
+    const int64_t P = int64_t(S) * S;
+    normals_img.resize({3, S, S});
+    normals_img.zero();
+    depth_img.resize({1, S, S});
+    depth_img.zero();
+    face_img.assign(static_cast<size_t>(P), -1);
+    if (last_mode == RasterMode::kHard && r.width == S) {
+      for (int64_t i = 0; i < P; ++i) {
+        face_img[static_cast<size_t>(i)] = r.face[static_cast<size_t>(i)];
+        if (r.face[static_cast<size_t>(i)] < 0) continue;
+        T n[3] = {n_img[i], n_img[P + i], n_img[2 * P + i]};
+        const T len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+        if (len > T(0))
+          for (int c = 0; c < 3; ++c) normals_img[c * P + i] = n[c] / len;
+        depth_img[i] = r.rast[2 * P + i];
+      }
+    } else if (last_mode == RasterMode::kSoft && !soft.nearest_face().empty()) {
+      // The nearest covering face's mean vertex normal (flat per face: a display aid only).
+      const auto& nf = soft.nearest_face();
+      for (int64_t i = 0; i < P; ++i) {
+        const int32_t f = nf[static_cast<size_t>(i)];
+        face_img[static_cast<size_t>(i)] = f;
+        if (f < 0) continue;
+        T n[3] = {0, 0, 0};
+        for (int k = 0; k < 3; ++k) {
+          const int64_t v = tmpl.faces[static_cast<size_t>(3 * f + k)];
+          for (int c = 0; c < 3; ++c) n[c] += normals[3 * v + c];
+        }
+        const T len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+        if (len > T(0))
+          for (int c = 0; c < 3; ++c) normals_img[c * P + i] = n[c] / len;
+        depth_img[i] = soft.depth()[i];
+      }
+    }
+    extras_valid = true;
+  }
+};
+
+template <class T>
+SceneRendererT<T>::SceneRendererT(const Mesh& tmpl, const RenderOptions& options)
+    : impl_(std::make_unique<Impl>(tmpl, options)) {}
+
+template <class T>
+SceneRendererT<T>::~SceneRendererT() = default;
+template <class T>
+SceneRendererT<T>::SceneRendererT(SceneRendererT&&) noexcept = default;
+template <class T>
+SceneRendererT<T>& SceneRendererT<T>::operator=(SceneRendererT&&) noexcept = default;
+
+template <class T>
+const RenderOptions& SceneRendererT<T>::options() const {
+  return impl_->opt;
+}
+
+template <class T>
+void SceneRendererT<T>::set_options(const RenderOptions& options) {
+  options.check();
+  impl_->opt = options;
+  impl_->apply_options();
+  impl_->extras_valid = false;
+}
+
+template <class T>
+void SceneRendererT<T>::forward(const SceneT<T>& scene, TensorT<T>& rgb, TensorT<T>& alpha) {
+  impl_->forward(scene, rgb, alpha);
+}
+
+template <class T>
+void SceneRendererT<T>::backward(const SceneT<T>& scene, const TensorT<T>& dL_drgb, const TensorT<T>& dL_dalpha,
+                                 SceneT<T>& grad) {
+  impl_->backward(scene, dL_drgb, dL_dalpha, grad);
+}
+
+template <class T>
+const TensorT<T>& SceneRendererT<T>::normals_image() const {
+  impl_->compute_extras();
+  return impl_->normals_img;
+}
+
+template <class T>
+const TensorT<T>& SceneRendererT<T>::depth_image() const {
+  impl_->compute_extras();
+  return impl_->depth_img;
+}
+
+template <class T>
+const std::vector<int32_t>& SceneRendererT<T>::face_ids() const {
+  impl_->compute_extras();
+  return impl_->face_img;
+}
+
+template <class T>
+MeshT<T> SceneRendererT<T>::mesh_of(const SceneT<T>& scene) const {
+  const Impl& im = *impl_;
+  check_shape(scene.positions, Shape{im.V, 3}, "positions");
+  MeshT<T> m = im.tmpl;
+  m.positions.copy_from(scene.positions);
+  VertexNormalsT<T> vn(m.faces);
+  vn.forward(m.positions, m.normals);
+  if (!scene.texture.empty()) m.texture.copy_from(scene.texture);
+  if (!scene.colors.empty()) {
+    check_shape(scene.colors, Shape{im.V, 3}, "colors");
+    m.colors.copy_from(scene.colors);
+  }
+  return m;
+}
+
+template class SceneRendererT<float>;
+template class SceneRendererT<double>;
+
+}  // namespace invgfx
