@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 
 namespace invgfx {
@@ -20,7 +23,7 @@ SceneT<T> sphere_scene(const MeshT<T>& m, LightModel light, uint64_t seed, bool 
   Rng rng(seed);
   SceneT<T> s;
   s.positions = m.positions;
-  s.texture.resize({3, 8, 16});
+  s.texture.resize({3, 32, 64});
   rng.fill_uniform(s.texture, 0.1, 0.9);
   if (colors) {
     s.colors.resize({m.num_vertices(), 3});
@@ -161,8 +164,12 @@ struct GradCase {
   TensorD rgb, alpha, w_rgb, w_alpha;
   SceneD grad;
 
-  GradCase(RasterMode mode, LightModel light, bool colors)
-      : renderer(mesh.cast<float>(), options(32, mode, light)) {
+  GradCase(RasterMode mode, LightModel light, bool colors, int mip_levels = 1)
+      : renderer(mesh.cast<float>(), [&] {
+          RenderOptions o = options(32, mode, light);
+          o.mip_levels = mip_levels;
+          return o;
+        }()) {
     Rng rng(41);
     for (auto& v : mesh.positions) v *= 1 + 0.05 * rng.uniform_d(-1, 1);
     scene = sphere_scene(mesh, light, 7, colors);
@@ -203,8 +210,8 @@ struct GradCase {
   }
 };
 
-void expect_gradients(RasterMode mode, LightModel light, bool colors) {
-  GradCase c(mode, light, colors);
+void expect_gradients(RasterMode mode, LightModel light, bool colors, int mip_levels = 1) {
+  GradCase c(mode, light, colors, mip_levels);
   const GradCheckReport rep = c.check();
   EXPECT_TRUE(rep.ok) << to_string(mode) << " " << to_string(light) << (colors ? " colors: " : " texture: ")
                       << rep.message();
@@ -224,6 +231,10 @@ void expect_gradients(RasterMode mode, LightModel light, bool colors) {
 TEST(SceneRender, HardGradientsShTexture) { expect_gradients(RasterMode::kHard, LightModel::kSphericalHarmonics, false); }
 TEST(SceneRender, HardGradientsAmbientDirectionalColors) {
   expect_gradients(RasterMode::kHard, LightModel::kAmbientDirectional, true);
+}
+// A 32×64 texture on a ~15 px disc: the mip pyramid is sampled at a level of detail above 0.
+TEST(SceneRender, HardGradientsThroughMipmaps) {
+  expect_gradients(RasterMode::kHard, LightModel::kSphericalHarmonics, false, 0);
 }
 TEST(SceneRender, SoftGradientsShTexture) { expect_gradients(RasterMode::kSoft, LightModel::kSphericalHarmonics, false); }
 TEST(SceneRender, SoftGradientsAmbientDirectionalColors) {
@@ -282,6 +293,36 @@ TEST(SceneRender, NoNaNWithTheCameraInsideOrBehindTheMesh) {
   }
 }
 
+TEST(SceneRender, BitIdenticalAtOneAndTwoThreads) {
+  const Mesh m = make_scene_template(3);
+  for (RasterMode mode : {RasterMode::kHard, RasterMode::kSoft}) {
+    Scene s = sphere_scene(m, LightModel::kSphericalHarmonics, 9);
+    Rng rng(3);
+    Tensor w3({3, 64, 64}), w1({1, 64, 64});
+    rng.fill_uniform(w3, -1, 1);
+    rng.fill_uniform(w1, -1, 1);
+    Tensor rgb[2], alpha[2];
+    Scene g[2];
+    const int saved = omp_get_max_threads();
+    for (int t = 0; t < 2; ++t) {
+      omp_set_num_threads(t + 1);
+      SceneRenderer r(m, options(64, mode));
+      r.forward(s, rgb[t], alpha[t]);
+      r.backward(s, w3, w1, g[t]);
+    }
+    omp_set_num_threads(saved);
+    auto same = [](const Tensor& a, const Tensor& b) {
+      return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());
+    };
+    EXPECT_TRUE(same(rgb[0], rgb[1])) << to_string(mode);
+    EXPECT_TRUE(same(alpha[0], alpha[1])) << to_string(mode);
+    EXPECT_TRUE(same(g[0].positions, g[1].positions)) << to_string(mode);
+    EXPECT_TRUE(same(g[0].texture, g[1].texture)) << to_string(mode);
+    EXPECT_TRUE(same(g[0].light, g[1].light)) << to_string(mode);
+    EXPECT_TRUE(same(g[0].camera, g[1].camera)) << to_string(mode);
+  }
+}
+
 TEST(SceneRender, SteadyStateReusesBuffers) {
   const Mesh m = make_scene_template(2);
   for (RasterMode mode : {RasterMode::kHard, RasterMode::kSoft}) {
@@ -330,6 +371,33 @@ TEST(SceneRender, MeshOfKeepsTemplateTopologyAndSceneValues) {
                   out.normals.at(0, 2) * out.normals.at(0, 2),
               1.0, 1e-5);
   EXPECT_NO_THROW(out.validate("mesh_of"));
+}
+
+// A template whose UVs share the position index (no uv_faces): a 2×2 quad 3 units in front of the
+// camera covers a square of side 2f/3 px, textured with a constant albedo lit by a constant SH light.
+TEST(SceneRender, PlaneTemplateWithPerVertexUvs) {
+  const int n = 64;
+  const Mesh m = make_plane(2.f, 2.f);
+  ASSERT_TRUE(m.uv_faces.empty());
+  Scene s;
+  s.positions = m.positions;
+  s.texture = Tensor({3, 4, 4}, 0.5f);
+  s.light = Tensor({27}, 0.f);
+  for (int c = 0; c < 3; ++c) s.light[9 * c] = 0.8f;
+  s.camera = Tensor({4}, 0.f);
+  s.camera[2] = 3;
+  s.background = Tensor({3}, 0.f);
+  const double side = 2 * (0.5 * n / std::tan(M_PI / 6)) / 3;
+  for (RasterMode mode : {RasterMode::kHard, RasterMode::kSoft}) {
+    RenderOptions o = options(n, mode);
+    o.sigma = 1e-5;
+    SceneRenderer r(m, o);
+    Tensor rgb, alpha;
+    r.forward(s, rgb, alpha);
+    EXPECT_NEAR(sum(alpha), side * side, 2 * side) << to_string(mode);
+    // Coefficient L00 of a constant environment is L·2√π: radiance 0.8·Y00, Y00 = 1/(2√π).
+    EXPECT_NEAR(rgb.at(1, n / 2, n / 2), 0.5 * 0.8 * 0.5 / std::sqrt(M_PI), 1e-5) << to_string(mode);
+  }
 }
 
 TEST(SceneRender, TemplateFromMissingObjNamesTheFile) {
