@@ -32,6 +32,85 @@ double side(const T* a, const T* b, const T* c) {
   return ax * (by * cw - bw * cy) - ay * (bx * cw - bw * cx) + aw * (bx * cy - by * cx);
 }
 
+// A boundary segment of a face's visible part on screen. An endpoint is a vertex (out = −1) or, where
+// the edge leaves the near/far frustum, the cut point of edge in → out with that plane.
+template <class T>
+struct Segment {
+  int32_t a_in, a_out, b_in, b_out;
+  T Xa, Ya, Xb, Yb;  // pixel-centre coordinates of the endpoints
+  int edge;          // the face's edge (0..2, opposite that corner) it lies on, −1 for a cut line
+};
+
+// Endpoint of a segment in clip space: vertex `in`, or the cut c = p_in + t (p_out − p_in) with the
+// plane d(p) = s·z + w = 0 that `out` lies past (s = +1 near, −1 far; only faces whose outside
+// vertices all violate the same single plane are cut, so the plane is that of `out`). t = d_in/(d_in − d_out).
+template <class T>
+void endpoint(const T* pos, int32_t in, int32_t out, T c[4], T& t, T& s) {
+  const T* a = pos + 4 * int64_t(in);
+  if (out < 0) {
+    for (int k = 0; k < 4; ++k) c[k] = a[k];
+    t = T(0), s = T(0);
+    return;
+  }
+  const T* b = pos + 4 * int64_t(out);
+  s = b[3] + b[2] < T(0) ? T(1) : T(-1);
+  const T da = s * a[2] + a[3], db = s * b[2] + b[3];
+  t = da / (da - db);
+  for (int k = 0; k < 4; ++k) c[k] = a[k] + t * (b[k] - a[k]);
+}
+
+// The visible boundary of face fv: its edges between vertices inside the near and far planes, and
+// when the vertices outside all violate one plane (the usual near-plane case), the visible parts of
+// the edges that cross it and the cut line itself. Edges of other clipped faces are left out (their
+// projection is not the visible outline). Returns the segment count (≤ 4).
+template <class T>
+int face_segments(const T* pos, const int32_t* fv, int W, int H, Segment<T> seg[4]) {
+  bool ok[3];
+  int mask = 0, nout = 0;
+  for (int k = 0; k < 3; ++k) {
+    const T* v = pos + 4 * int64_t(fv[k]);
+    const bool near_ok = v[3] + v[2] >= T(0), far_ok = v[3] - v[2] >= T(0);
+    ok[k] = near_ok && far_ok && v[3] > T(0);
+    if (!ok[k]) ++nout, mask |= (near_ok ? 0 : 1) | (far_ok ? 0 : 2);
+  }
+  const bool one_plane = nout > 0 && (mask == 1 || mask == 2);
+  auto project = [&](int32_t in, int32_t out, T& X, T& Y) {
+    T c[4], t, s;
+    endpoint(pos, in, out, c, t, s);
+    if (!(c[3] > T(0))) return false;
+    X = (c[0] / c[3] + T(1)) * T(0.5) * T(W) - T(0.5);
+    Y = (T(1) - c[1] / c[3]) * T(0.5) * T(H) - T(0.5);
+    return std::isfinite(double(X)) && std::isfinite(double(Y));
+  };
+  int n = 0;
+  int32_t cut_in[2], cut_out[2];
+  int ncut = 0;
+  for (int k = 0; k < 3; ++k) {
+    const int a = (k + 1) % 3, b = (k + 2) % 3;
+    Segment<T>& sg = seg[n];
+    if (ok[a] && ok[b]) {
+      sg.a_in = fv[a], sg.a_out = -1, sg.b_in = fv[b], sg.b_out = -1;
+    } else if (one_plane && ok[a] != ok[b]) {
+      // Keep the a → b orientation: the outside end becomes the cut point seen from the inside end.
+      sg.a_in = ok[a] ? fv[a] : fv[b], sg.a_out = ok[a] ? -1 : fv[a];
+      sg.b_in = ok[b] ? fv[b] : fv[a], sg.b_out = ok[b] ? -1 : fv[b];
+      cut_in[ncut] = ok[a] ? fv[a] : fv[b], cut_out[ncut] = ok[a] ? fv[b] : fv[a];
+      ++ncut;
+    } else {
+      continue;
+    }
+    sg.edge = k;
+    if (project(sg.a_in, sg.a_out, sg.Xa, sg.Ya) && project(sg.b_in, sg.b_out, sg.Xb, sg.Yb)) ++n;
+  }
+  if (one_plane && ncut == 2) {
+    Segment<T>& sg = seg[n];
+    sg.a_in = cut_in[0], sg.a_out = cut_out[0], sg.b_in = cut_in[1], sg.b_out = cut_out[1];
+    sg.edge = -1;
+    if (project(sg.a_in, sg.a_out, sg.Xa, sg.Ya) && project(sg.b_in, sg.b_out, sg.Xb, sg.Yb)) ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 template <class T>
@@ -74,51 +153,46 @@ bool AntialiaserT<T>::find_pair(const T* pos, const std::vector<int32_t>& faces,
   T t_prev = T(0);
   for (int step = 0; step < kMaxWalk; ++step) {
     const int32_t* fv = faces.data() + 3 * int64_t(cur);
-    T X[3], Y[3];
-    bool ok[3];
-    for (int k = 0; k < 3; ++k) {
-      const T* v = pos + 4 * int64_t(fv[k]);
-      ok[k] = v[3] > T(0) && v[3] + v[2] >= T(0) && v[3] - v[2] >= T(0);
-      X[k] = (v[0] / v[3] + T(1)) * T(0.5) * T(r.width) - T(0.5);
-      Y[k] = (T(1) - v[1] / v[3]) * T(0.5) * T(r.height) - T(0.5);
-    }
+    Segment<T> seg[4];
+    const int nseg = face_segments(pos, fv, r.width, r.height, seg);
     int best = -1;
     T best_t = T(2), best_s = T(0);
-    for (int k = 0; k < 3; ++k) {
-      if (k == k_in) continue;
-      const int a = (k + 1) % 3, b = (k + 2) % 3;
-      if (!ok[a] || !ok[b]) continue;
-      const T dx = X[b] - X[a], dy = Y[b] - Y[a];
-      T s, t;
+    for (int i = 0; i < nseg; ++i) {
+      const Segment<T>& sg = seg[i];
+      if (sg.edge >= 0 && sg.edge == k_in) continue;
+      const T dx = sg.Xb - sg.Xa, dy = sg.Yb - sg.Ya;
+      T sp, t;
       if (horizontal) {
         if (dy == T(0)) continue;
-        s = (yt - Y[a]) / dy;
-        t = (X[a] + s * dx - xt) * dir;
+        sp = (yt - sg.Ya) / dy;
+        t = (sg.Xa + sp * dx - xt) * dir;
       } else {
         if (dx == T(0)) continue;
-        s = (xt - X[a]) / dx;
-        t = (Y[a] + s * dy - yt) * dir;
+        sp = (xt - sg.Xa) / dx;
+        t = (sg.Ya + sp * dy - yt) * dir;
       }
-      if (!(s >= T(0) && s <= T(1) && t >= t_prev && t <= T(1))) continue;
-      if (t < best_t) best = k, best_t = t, best_s = s;
+      if (!(sp >= T(0) && sp <= T(1) && t >= t_prev && t <= T(1))) continue;
+      if (t < best_t) best = i, best_t = t, best_s = sp;
     }
     if (best < 0) return false;
-    const int a = (best + 1) % 3, b = (best + 2) % 3;
-    // Silhouette: no neighbour across the edge, or the neighbour's far vertex lies on the same side.
-    const int32_t nb = topology_.neighbor_corner(cur, best);
+    const Segment<T>& sg = seg[best];
+    // Silhouette: a cut line, no neighbour across the edge, or the neighbour's far vertex on the same
+    // side of the plane through the eye and the edge (det over homogeneous x, y, w: valid for any w).
+    const int k = sg.edge;
+    const int32_t nb = k >= 0 ? topology_.neighbor_corner(cur, k) : -1;
     bool silhouette = nb < 0;
     if (!silhouette) {
-      const T* pa = pos + 4 * int64_t(fv[a]);
-      const T* pb = pos + 4 * int64_t(fv[b]);
-      const double st = side(pa, pb, pos + 4 * int64_t(fv[best]));
+      const T* pa = pos + 4 * int64_t(fv[(k + 1) % 3]);
+      const T* pb = pos + 4 * int64_t(fv[(k + 2) % 3]);
+      const double st = side(pa, pb, pos + 4 * int64_t(fv[k]));
       const double sn = side(pa, pb, pos + 4 * int64_t(faces[static_cast<size_t>(nb)]));
       silhouette = st * sn > 0;
     }
     if (silhouette) {
       // Horizontal pairs take edges steeper than 45°, vertical pairs the rest: each edge once.
-      const T dx = std::abs(X[b] - X[a]), dy = std::abs(Y[b] - Y[a]);
+      const T dx = std::abs(sg.Xb - sg.Xa), dy = std::abs(sg.Yb - sg.Ya);
       if (horizontal ? !(dy > dx) : !(dx >= dy)) return false;
-      out = Pair{tp, op, fv[a], fv[b], T(0.5) - best_t, best_s, horizontal};
+      out = Pair{tp, op, sg.a_in, sg.b_in, sg.a_out, sg.b_out, T(0.5) - best_t, best_s, horizontal};
       return true;
     }
     cur = nb / 3;
@@ -237,14 +311,14 @@ void AntialiaserT<T>::backward(const TensorT<T>& color, const TensorT<T>& clip_p
     row_offset_.resize(static_cast<size_t>(H) + 1);
     row_offset_[0] = 0;
     for (int y = 0; y < H; ++y) row_offset_[static_cast<size_t>(y) + 1] = row_offset_[static_cast<size_t>(y)] + row_count_[static_cast<size_t>(y)];
-    pair_grad_.resize(static_cast<size_t>(6 * row_offset_[static_cast<size_t>(H)]));
+    pair_grad_.resize(static_cast<size_t>(kPairGrad * row_offset_[static_cast<size_t>(H)]));
     const T* pos = clip_pos.data();
 #pragma omp parallel for schedule(dynamic, 8) if (plane > 16384)
     for (int y = 0; y < H; ++y) {
       const int64_t base = 2 * int64_t(W) * y;
       for (int32_t n = 0; n < row_count_[static_cast<size_t>(y)]; ++n) {
         const Pair& pr = pairs_[static_cast<size_t>(base + n)];
-        T* pg = pair_grad_.data() + 6 * (row_offset_[static_cast<size_t>(y)] + n);
+        T* pg = pair_grad_.data() + kPairGrad * (row_offset_[static_cast<size_t>(y)] + n);
         // dL/dα from the blend of the modified pixel, then t = ½ − α.
         T dL_dalpha = 0;
         if (pr.alpha > T(0)) {
@@ -255,8 +329,11 @@ void AntialiaserT<T>::backward(const TensorT<T>& color, const TensorT<T>& clip_p
             dL_dalpha -= g[c * plane + pr.o_pixel] * (in[c * plane + pr.t_pixel] - in[c * plane + pr.o_pixel]);
         }
         const T dL_dt = -dL_dalpha;
-        const T* va = pos + 4 * int64_t(pr.va);
-        const T* vb = pos + 4 * int64_t(pr.vb);
+        T ca[4], cb[4], ta, tb, sa, sb;
+        endpoint(pos, pr.va, pr.va_out, ca, ta, sa);
+        endpoint(pos, pr.vb, pr.vb_out, cb, tb, sb);
+        const T* va = ca;
+        const T* vb = cb;
         const T Xa = (va[0] / va[3] + T(1)) * T(0.5) * T(W) - T(0.5), Ya = (T(1) - va[1] / va[3]) * T(0.5) * T(H) - T(0.5);
         const T Xb = (vb[0] / vb[3] + T(1)) * T(0.5) * T(W) - T(0.5), Yb = (T(1) - vb[1] / vb[3]) * T(0.5) * T(H) - T(0.5);
         const T s = pr.s;
@@ -271,10 +348,30 @@ void AntialiaserT<T>::backward(const TensorT<T>& color, const TensorT<T>& clip_p
           const T gc = dL_dt * dir, slope = (Yb - Ya) / (Xb - Xa);
           dYa = gc * (T(1) - s), dYb = gc * s, dXa = gc * slope * (s - T(1)), dXb = -gc * slope * s;
         }
-        // Through X = (x/w + 1)·W/2 − ½ and Y = (1 − y/w)·H/2 − ½.
+        // Through X = (x/w + 1)·W/2 − ½ and Y = (1 − y/w)·H/2 − ½ to the endpoints (x, y, z, w), then
+        // from a cut endpoint to its edge's vertices: c = p_in + t (p_out − p_in), t = d_in/(d_in − d_out).
         const T hw = T(0.5) * T(W), hh = T(0.5) * T(H);
-        pg[0] = dXa * hw / va[3], pg[1] = -dYa * hh / va[3], pg[2] = (-dXa * hw * va[0] + dYa * hh * va[1]) / (va[3] * va[3]);
-        pg[3] = dXb * hw / vb[3], pg[4] = -dYb * hh / vb[3], pg[5] = (-dXb * hw * vb[0] + dYb * hh * vb[1]) / (vb[3] * vb[3]);
+        const T ge[2][4] = {{dXa * hw / va[3], -dYa * hh / va[3], T(0), (-dXa * hw * va[0] + dYa * hh * va[1]) / (va[3] * va[3])},
+                            {dXb * hw / vb[3], -dYb * hh / vb[3], T(0), (-dXb * hw * vb[0] + dYb * hh * vb[1]) / (vb[3] * vb[3])}};
+        const int32_t ins[2] = {pr.va, pr.vb}, outs[2] = {pr.va_out, pr.vb_out};
+        const T ts[2] = {ta, tb}, ss[2] = {sa, sb};
+        for (int e = 0; e < 2; ++e) {
+          T* gi = pg + 8 * e;
+          T* go = gi + 4;
+          if (outs[e] < 0) {
+            for (int k = 0; k < 4; ++k) gi[k] = ge[e][k], go[k] = T(0);
+            continue;
+          }
+          const T* pi = pos + 4 * int64_t(ins[e]);
+          const T* po = pos + 4 * int64_t(outs[e]);
+          T phi = 0;
+          for (int k = 0; k < 4; ++k) phi += ge[e][k] * (po[k] - pi[k]);
+          const T di = ss[e] * pi[2] + pi[3], dout = ss[e] * po[2] + po[3], inv = T(1) / (di - dout);
+          const T gdi = -phi * dout * inv * inv, gdo = phi * di * inv * inv;
+          for (int k = 0; k < 4; ++k) gi[k] = (T(1) - ts[e]) * ge[e][k], go[k] = ts[e] * ge[e][k];
+          gi[2] += ss[e] * gdi, gi[3] += gdi;
+          go[2] += ss[e] * gdo, go[3] += gdo;
+        }
       }
     }
     // Fixed-order scatter of the (few) pairs into the vertices.
@@ -283,12 +380,16 @@ void AntialiaserT<T>::backward(const TensorT<T>& color, const TensorT<T>& clip_p
       const int64_t base = 2 * int64_t(W) * y;
       for (int32_t n = 0; n < row_count_[static_cast<size_t>(y)]; ++n) {
         const Pair& pr = pairs_[static_cast<size_t>(base + n)];
-        const T* pg = pair_grad_.data() + 6 * (row_offset_[static_cast<size_t>(y)] + n);
-        if (!std::isfinite(pg[0] + pg[1] + pg[2] + pg[3] + pg[4] + pg[5])) continue;
-        T* ga = gp + 4 * int64_t(pr.va);
-        T* gb = gp + 4 * int64_t(pr.vb);
-        ga[0] += pg[0], ga[1] += pg[1], ga[3] += pg[2];
-        gb[0] += pg[3], gb[1] += pg[4], gb[3] += pg[5];
+        const T* pg = pair_grad_.data() + kPairGrad * (row_offset_[static_cast<size_t>(y)] + n);
+        bool finite = true;
+        for (int k = 0; k < kPairGrad; ++k) finite = finite && std::isfinite(pg[k]);
+        if (!finite) continue;
+        const int32_t v[4] = {pr.va, pr.va_out, pr.vb, pr.vb_out};
+        for (int e = 0; e < 4; ++e) {
+          if (v[e] < 0) continue;
+          T* gv = gp + 4 * int64_t(v[e]);
+          for (int k = 0; k < 4; ++k) gv[k] += pg[4 * e + k];
+        }
       }
     }
   }

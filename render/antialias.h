@@ -20,8 +20,15 @@
 //
 // Gradients reach both colours and, through t = crossing(X_a, Y_a, X_b, Y_b) in pixel units and the
 // projection X = (x/w + 1)·W/2 − ½, Y = (1 − y/w)·H/2 − ½, the clip positions of the edge's two
-// vertices. Edges with an endpoint outside the near or far plane are not blended (their projection is
-// not the visible edge).
+// vertices.
+//
+// Near/far clipping: for a face whose outside vertices all lie past one plane (the usual near-plane
+// case; the hard rasterizer clips such faces exactly), the visible outline is made of the visible
+// parts of its edges — from the inside vertex to the cut point c = p_in + t (p_out − p_in),
+// t = d_in/(d_in − d_out) with d = z + w (near) or w − z (far) — and of the cut line between the two
+// cut points, which is always a silhouette. These segments are blended like any edge, and their
+// gradients reach both vertices of each cut edge, including through t. Edges of faces clipped by
+// both planes are not blended.
 //
 // Topology: face ids index `faces`; the silhouette test needs faces that share an edge to share vertex
 // indices. Meshes with per-vertex UVs duplicate seam vertices: pass weld_faces_by_position(...) of them
@@ -61,7 +68,8 @@ class AntialiaserT {
  private:
   struct Pair {
     int32_t t_pixel, o_pixel;  // pixel of the nearer face T and the other pixel
-    int32_t va, vb;            // the silhouette edge's vertices
+    int32_t va, vb;            // the silhouette segment's endpoints: vertices inside the near/far planes,
+    int32_t va_out, vb_out;    // or cut points of edge va → va_out (vb → vb_out) with a plane; −1: none
     T alpha;                   // ½ − t
     T s;                       // crossing parameter along the edge, a → b
     bool horizontal;
@@ -73,7 +81,8 @@ class AntialiaserT {
   int64_t pairs_capacity_ = 0;
   std::vector<int32_t> row_count_, row_offset_;
   std::vector<int32_t> pair_at_;     // 2 per pixel: slot of its (right, down) pair, −1 for none
-  std::vector<T> pair_grad_;         // 6 per pair (compact, row order): dL/d(x, y, w) of va, then vb
+  static constexpr int kPairGrad = 16;
+  std::vector<T> pair_grad_;         // 16 per pair (compact, row order): dL/d(x, y, z, w) of va, va_out, vb, vb_out
   RasterTopology topology_;
 };
 
