@@ -81,10 +81,13 @@ struct SceneRendererT<T>::Impl {
   bool use_colors = false;
   TensorT<T> normals, clip;          // V×3, V×4
   RasterOutputT<T> r;
-  TensorT<T> uv_img, n_img, albedo, shaded, composite, aa_out;
+  TensorT<T> uv_img, n_img, albedo, composite, aa_out;
+  std::vector<int32_t> covered;      // hard mode: covered pixel indices, row-major
+  int64_t compact_rows = 1;
+  TensorT<T> uv_c, n_c, albedo_c, shaded_c;  // compact C×rows×S over `covered`
   TensorT<T> clip_s, normals_s, albedo_s, shaded_s, colors4, soft_out;
   // Backward scratch.
-  TensorT<T> d_out, d_comp, d_shaded, d_albedo, d_nimg, d_uv, d_rast, d_normals, d_clip;
+  TensorT<T> d_out, d_comp, d_shaded, d_albedo, d_n_c, d_uv_c, d_full, d_rast, d_normals, d_clip;
   TensorT<T> d_clip_s, d_colors4, d_normals_s;
 
   // Display extras, computed on demand from the last forward.
@@ -194,31 +197,70 @@ struct SceneRendererT<T>::Impl {
       forward_soft(s, rgb, alpha);
   }
 
+  // Covered pixels, row-major, and the compact C×rows×S layout texture and shading run on: only
+  // the covered ~half of the image is sampled and shaded, the padding at the end is zero (shaded,
+  // never read back).
+  void gather_covered() {
+    const int S = opt.size;
+    const int64_t P = int64_t(S) * S;
+    covered.clear();
+    covered.reserve(static_cast<size_t>(P));
+    for (int64_t i = 0; i < P; ++i)
+      if (r.face[static_cast<size_t>(i)] >= 0) covered.push_back(static_cast<int32_t>(i));
+    compact_rows = std::max<int64_t>(1, (static_cast<int64_t>(covered.size()) + S - 1) / S);
+  }
+  void to_compact(const TensorT<T>& full, int C, TensorT<T>& c) const {
+    const int S = opt.size;
+    const int64_t P = int64_t(S) * S, N = compact_rows * S, n = static_cast<int64_t>(covered.size());
+    c.resize({C, compact_rows, S});
+    for (int k = 0; k < C; ++k) {
+      const T* F = full.data() + k * P;
+      T* D = c.data() + k * N;
+      for (int64_t j = 0; j < n; ++j) D[j] = F[covered[static_cast<size_t>(j)]];
+      std::fill(D + n, D + N, T(0));
+    }
+  }
+  // Scatters a compact C×rows×S tensor into a zeroed C×S×S image.
+  void from_compact(const TensorT<T>& c, int C, TensorT<T>& full) const {
+    const int S = opt.size;
+    const int64_t P = int64_t(S) * S, N = compact_rows * S, n = static_cast<int64_t>(covered.size());
+    full.resize({C, S, S});
+    full.zero();
+    for (int k = 0; k < C; ++k) {
+      const T* D = c.data() + k * N;
+      T* F = full.data() + k * P;
+      for (int64_t j = 0; j < n; ++j) F[covered[static_cast<size_t>(j)]] = D[j];
+    }
+  }
+
   void forward_hard(const SceneT<T>& s, TensorT<T>& rgb, TensorT<T>& alpha) {
     const int S = opt.size;
     const int64_t P = int64_t(S) * S;
     rz.forward(clip, tmpl.faces, {S, S}, r);
+    gather_covered();
     ip_attr.forward(normals, tmpl.faces, r, n_img);
+    to_compact(n_img, 3, n_c);
     if (use_colors) {
       ip_attr.forward(s.colors, tmpl.faces, r, albedo);
+      to_compact(albedo, 3, albedo_c);
     } else {
       ip_uv.forward(tmpl.uvs, uv_faces, r, uv_img);
+      to_compact(uv_img, 2, uv_c);
       choose_lod(s, static_cast<double>(r.covered_pixels()));
-      texture.forward(uv_img, albedo);
+      texture.forward(uv_c, albedo_c);
     }
-    shading.forward({&albedo, &n_img}, {&shaded});
+    shading.forward({&albedo_c, &n_c}, {&shaded_c});
     // Composite over the background before antialiasing, so that silhouette pixels blend with it
     // (nvdiffrast's order); alpha rides along as a fourth channel and becomes fractional coverage.
     composite.resize({4, S, S});
-    const T* Sh = shaded.data();
     T* Cp = composite.data();
-    const int32_t* face = r.face.data();
-    const T bg[3] = {s.background[0], s.background[1], s.background[2]};
-#pragma omp parallel for schedule(static) if (P > 16384)
-    for (int64_t i = 0; i < P; ++i) {
-      const bool hit = face[i] >= 0;
-      for (int c = 0; c < 3; ++c) Cp[c * P + i] = hit ? Sh[c * P + i] : bg[c];
-      Cp[3 * P + i] = hit ? T(1) : T(0);
+    for (int c = 0; c < 3; ++c) std::fill(Cp + c * P, Cp + (c + 1) * P, s.background[c]);
+    std::fill(Cp + 3 * P, Cp + 4 * P, T(0));
+    const int64_t n = static_cast<int64_t>(covered.size()), N = compact_rows * S;
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t i = covered[static_cast<size_t>(j)];
+      for (int c = 0; c < 3; ++c) Cp[c * P + i] = shaded_c[c * N + j];
+      Cp[3 * P + i] = T(1);
     }
     aa.forward(composite, clip, aa_faces, r, aa_out);
     rgb.resize({3, S, S});
@@ -338,35 +380,33 @@ struct SceneRendererT<T>::Impl {
     d_comp.zero();
     aa.backward(composite, clip, aa_faces, r, d_out, &d_comp, &d_clip);
     // Composite: covered pixels pass the gradient to the shading, the others to the background.
-    d_shaded.resize({3, S, S});
     const T* dC = d_comp.data();
-    T* dS = d_shaded.data();
     const int32_t* face = r.face.data();
     for (int c = 0; c < 3; ++c) {
       T bg_sum = 0;
-      for (int64_t i = 0; i < P; ++i) {
-        const bool hit = face[i] >= 0;
-        dS[c * P + i] = hit ? dC[c * P + i] : T(0);
-        bg_sum += hit ? T(0) : dC[c * P + i];
-      }
+      for (int64_t i = 0; i < P; ++i) bg_sum += face[i] >= 0 ? T(0) : dC[c * P + i];
       g.background[c] += bg_sum;
     }
-    d_albedo.resize({3, S, S});
+    to_compact(d_comp, 3, d_shaded);
+    d_albedo.resize(albedo_c.shape());
     d_albedo.zero();
-    d_nimg.resize({3, S, S});
-    d_nimg.zero();
-    shading.backward({&albedo, &n_img}, {&shaded}, {&d_shaded}, {&d_albedo, &d_nimg});
+    d_n_c.resize(n_c.shape());
+    d_n_c.zero();
+    shading.backward({&albedo_c, &n_c}, {&shaded_c}, {&d_shaded}, {&d_albedo, &d_n_c});
     d_rast.resize({4, S, S});
     d_rast.zero();
     if (use_colors) {
-      ip_attr.backward(s.colors, tmpl.faces, r, d_albedo, &g.colors, &d_rast);
+      from_compact(d_albedo, 3, d_full);
+      ip_attr.backward(s.colors, tmpl.faces, r, d_full, &g.colors, &d_rast);
     } else {
-      d_uv.resize({2, S, S});
-      d_uv.zero();
-      texture.backward(uv_img, albedo, d_albedo, &d_uv);
-      ip_uv.backward(tmpl.uvs, uv_faces, r, d_uv, nullptr, &d_rast);
+      d_uv_c.resize(uv_c.shape());
+      d_uv_c.zero();
+      texture.backward(uv_c, albedo_c, d_albedo, &d_uv_c);
+      from_compact(d_uv_c, 2, d_full);
+      ip_uv.backward(tmpl.uvs, uv_faces, r, d_full, nullptr, &d_rast);
     }
-    ip_attr.backward(normals, tmpl.faces, r, d_nimg, &d_normals, &d_rast);
+    from_compact(d_n_c, 3, d_full);
+    ip_attr.backward(normals, tmpl.faces, r, d_full, &d_normals, &d_rast);
     rz.backward(clip, tmpl.faces, r, d_rast, d_clip);
   }
 
