@@ -16,10 +16,13 @@
 namespace invgfx {
 namespace {
 
+// Big enough for every parallel loop to run threaded (≥ 128² px, ≥ 4096 faces: see
+// render/raster_binning.h), and with the near plane (z = −2) cutting the sphere's front cap, so that
+// the clipped paths (soft fan triangles, antialiased cut lines) are covered too.
 struct Scene {
-  Mesh mesh = make_icosphere<float>(3, 1.f);
+  Mesh mesh = make_icosphere<float>(4, 1.f);
   Tensor pos, colors, w;
-  static constexpr int kSize = 96;
+  static constexpr int kSize = 160;
   Scene() {
     std::vector<double> eye;
     Rng rng(21);
@@ -27,7 +30,7 @@ struct Scene {
       eye.insert(eye.end(), {mesh.positions.at(i, 0) * (1 + 0.05 * rng.uniform_d()) + 0.3,
                              mesh.positions.at(i, 1) * (1 + 0.05 * rng.uniform_d()) - 0.2,
                              mesh.positions.at(i, 2) * (1 + 0.05 * rng.uniform_d()) - 2.6});
-    pos = raster_test::perspective<float>(eye, 1.0, 1.0, 0.1, 20);
+    pos = raster_test::perspective<float>(eye, 1.0, 1.0, 2.0, 20);
     colors.resize({mesh.num_vertices(), 3});
     rng.fill_uniform(colors, 0, 1);
     w.resize({4, kSize, kSize});
