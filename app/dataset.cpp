@@ -1,11 +1,17 @@
 #include "app/dataset.h"
 
+#include "app/loop_config.h"
+#include "isp/develop.h"
+#include "isp/raw_file.h"
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 
 namespace invgfx {
@@ -15,6 +21,10 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* const kPhotoExtensions[] = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"};
+// Camera RAW formats LibRaw reads (isp/raw_file.h); Bayer sensors only, others are reported as skipped.
+const char* const kRawExtensions[] = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2",
+                                      ".orf", ".rw2", ".raf", ".pef", ".srw", ".rwl", ".3fr", ".iiq", ".mos",
+                                      ".mrw", ".erf", ".kdc", ".dcr", ".raw"};
 
 std::string lower_extension(const fs::path& p) {
   std::string e = p.extension().string();
@@ -55,20 +65,31 @@ cv::Mat read_gray(const fs::path& path) {
   return f;
 }
 
-// Fits an image into an S×S square, centred, the borders replicating the edge (so no hard frame
-// appears for the losses to fit). Returns the placement.
-cv::Mat letterbox(const cv::Mat& img, int size, int border_mode, float* scale, float* ox, float* oy) {
-  const float s = static_cast<float>(size) / static_cast<float>(std::max(img.cols, img.rows));
-  const int w = std::max(1, static_cast<int>(std::lround(img.cols * s)));
-  const int h = std::max(1, static_cast<int>(std::lround(img.rows * s)));
+// Where an image of cols × rows goes in an S×S square: scaled to fit, centred.
+struct Placement {
+  float scale = 1.f;
+  int w = 0, h = 0, left = 0, top = 0;
+};
+
+Placement fit_placement(int cols, int rows, int size) {
+  Placement p;
+  p.scale = static_cast<float>(size) / static_cast<float>(std::max(cols, rows));
+  p.w = std::max(1, static_cast<int>(std::lround(cols * p.scale)));
+  p.h = std::max(1, static_cast<int>(std::lround(rows * p.scale)));
+  p.left = (size - p.w) / 2;
+  p.top = (size - p.h) / 2;
+  return p;
+}
+
+// Resizes `img` to the placement's w × h and pads it to S×S (area interpolation when shrinking), the
+// borders replicating the edge for photos (so no hard frame appears for the losses to fit).
+cv::Mat place(const cv::Mat& img, int size, const Placement& p, int border_mode) {
   cv::Mat resized;
-  cv::resize(img, resized, cv::Size(w, h), 0, 0, s < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
-  const int left = (size - w) / 2, top = (size - h) / 2;
+  const bool shrink = p.w < img.cols || p.h < img.rows;
+  cv::resize(img, resized, cv::Size(p.w, p.h), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
   cv::Mat out;
-  cv::copyMakeBorder(resized, out, top, size - h - top, left, size - w - left, border_mode, cv::Scalar::all(0));
-  *scale = s;
-  *ox = static_cast<float>(left);
-  *oy = static_cast<float>(top);
+  cv::copyMakeBorder(resized, out, p.top, size - p.h - p.top, p.left, size - p.w - p.left, border_mode,
+                     cv::Scalar::all(0));
   return out;
 }
 
@@ -93,11 +114,116 @@ fs::path find_mask(const fs::path& dir, const fs::path& photo) {
   return {};
 }
 
+
+bool is_raw_extension(const fs::path& p) {
+  const std::string e = lower_extension(p);
+  return std::any_of(std::begin(kRawExtensions), std::end(kRawExtensions), [&](const char* x) { return e == x; });
+}
+
+// The pattern of the oriented mosaic: the colours its first tile takes from the source (orient_image's
+// index map on the even-sized source H×W).
+CfaPattern oriented_cfa(CfaPattern cfa, int flip, int64_t h, int64_t w) {
+  std::array<int, 4> tile{};
+  for (int r = 0; r < 2; ++r)
+    for (int q = 0; q < 2; ++q) {
+      int64_t sr = (flip & 4) ? q : r, sc = (flip & 4) ? r : q;
+      if (flip & 2) sr = h - 1 - sr;
+      if (flip & 1) sc = w - 1 - sc;
+      tile[static_cast<size_t>(2 * r + q)] = cfa_colour_at(cfa, static_cast<int>(sr), static_cast<int>(sc));
+    }
+  return cfa_pattern_from_tile(tile);
+}
+
+// A RAW photo: the visible mosaic (cropped to even size, so the CFA phase at (0, 0) is the file's),
+// black-subtracted and scaled per site exactly as the ISP's black/white stage would with the file's
+// settings (isp_raw_settings, which reproduces LibRaw's scaling), oriented, then fitted into the
+// working square by its four site planes: each H/2 × W/2 plane is letterboxed to S/2 like an sRGB photo
+// and the planes are re-interleaved, so every output pixel keeps its site's colour.
+// The default sRGB is the assets/isp/default.json pipeline with the file's settings on that mosaic.
+// Returns false with `why` when the file cannot be used.
+bool load_raw_photo(const fs::path& path, int size, std::unique_ptr<IspPipeline>& isp, Photo* ph, Placement* full,
+                    std::string* why) {
+  if (size % 2 != 0) {
+    *why = "RAW photos need an even working size, got " + std::to_string(size);
+    return false;
+  }
+  RawImage raw;
+  try {
+    raw = read_raw(path.string());
+  } catch (const std::exception& e) {
+    // read_raw names the file itself ("read_raw: 'PATH': reason"); keep only the reason.
+    std::string msg = e.what();
+    const std::string prefix = "read_raw: '" + path.string() + "': ";
+    if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+    *why = msg;
+    return false;
+  }
+  const int64_t H = raw.mosaic.dim(1) & ~int64_t(1), W = raw.mosaic.dim(2) & ~int64_t(1);
+  if (H < 2 || W < 2) {
+    *why = "RAW image is too small";
+    return false;
+  }
+  const IspRawSettings s = isp_raw_settings(raw);
+  Tensor mosaic({1, H, W});
+  const int64_t src_w = raw.mosaic.dim(2);
+#pragma omp parallel for schedule(static) if (H * W > (1 << 16))
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      const size_t site = static_cast<size_t>(((y & 1) << 1) | (x & 1));
+      mosaic[y * W + x] = static_cast<float>((raw.mosaic[y * src_w + x] - raw.black_at(y, x)) / (s.white - s.black[site]));
+    }
+  CfaPattern cfa = raw.cfa;
+  if (raw.flip != 0) {
+    cfa = oriented_cfa(raw.cfa, raw.flip, H, W);
+    mosaic = orient_image(mosaic, raw.flip);
+  }
+  const int oh = static_cast<int>(mosaic.dim(1)), ow = static_cast<int>(mosaic.dim(2));
+
+  const int half = size / 2;
+  const Placement plane = fit_placement(ow / 2, oh / 2, half);
+  ph->raw.resize({1, size, size});
+  for (int site = 0; site < 4; ++site) {
+    const int dy = site >> 1, dx = site & 1;
+    cv::Mat m(oh / 2, ow / 2, CV_32F);
+    for (int y = 0; y < oh / 2; ++y) {
+      float* row = m.ptr<float>(y);
+      const float* src = mosaic.data() + static_cast<int64_t>(2 * y + dy) * ow + dx;
+      for (int x = 0; x < ow / 2; ++x) row[x] = src[2 * x];
+    }
+    const cv::Mat fitted = place(m, half, plane, cv::BORDER_REPLICATE);
+    for (int y = 0; y < half; ++y) {
+      const float* row = fitted.ptr<float>(y);
+      float* dst = ph->raw.data() + static_cast<int64_t>(2 * y + dy) * size + dx;
+      for (int x = 0; x < half; ++x) dst[2 * x] = row[x];
+    }
+  }
+  full->scale = plane.scale;
+  full->w = 2 * plane.w, full->h = 2 * plane.h;
+  full->left = 2 * plane.left, full->top = 2 * plane.top;
+
+  ph->raw_settings = s;
+  ph->raw_settings.cfa = cfa;
+  ph->raw_settings.black = {0, 0, 0, 0};
+  ph->raw_settings.white = 1;
+  ph->original_width = ow;
+  ph->original_height = oh;
+  ph->scale = full->scale;
+  ph->offset_x = static_cast<float>(full->left);
+  ph->offset_y = static_cast<float>(full->top);
+
+  if (!isp) isp = std::make_unique<IspPipeline>(IspPipeline::from_file((assets_dir() / "isp" / "default.json").string()));
+  isp->apply_raw_settings(ph->raw_settings);
+  isp->forward(ph->raw, ph->srgb);
+  for (float& v : ph->srgb) v = std::clamp(v, 0.f, 1.f);
+  return true;
+}
+
 }  // namespace
 
 bool is_photo_file(const fs::path& p) {
   const std::string e = lower_extension(p);
-  return std::any_of(std::begin(kPhotoExtensions), std::end(kPhotoExtensions), [&](const char* x) { return e == x; });
+  return is_raw_extension(p) ||
+         std::any_of(std::begin(kPhotoExtensions), std::end(kPhotoExtensions), [&](const char* x) { return e == x; });
 }
 
 std::vector<fs::path> expand_inputs(const std::vector<fs::path>& inputs) {
@@ -155,22 +281,35 @@ Dataset load_dataset(const std::vector<fs::path>& inputs, const DatasetOptions& 
 
   Dataset ds;
   ds.options = options;
+  std::unique_ptr<IspPipeline> isp;  // default development of RAW photos, built at the first one
   const std::vector<fs::path> files = expand_inputs(inputs);
   for (size_t i = 0; i < files.size(); ++i) {
     const fs::path& path = files[i];
     if (progress && !progress(static_cast<int>(i), static_cast<int>(files.size()), path)) throw LoadCancelled();
     std::string why;
-    cv::Mat rgb = read_rgb(path, &why);
-    if (rgb.empty()) {
-      ds.skipped.push_back(path.string() + ": " + why);
-      continue;
-    }
     Photo ph;
     ph.path = path;
-    ph.original_width = rgb.cols;
-    ph.original_height = rgb.rows;
-    ph.srgb = to_planar(letterbox(rgb, options.size, cv::BORDER_REPLICATE, &ph.scale, &ph.offset_x, &ph.offset_y));
-    ph.coverage = static_cast<float>(rgb.cols * ph.scale * rgb.rows * ph.scale) /
+    Placement placement;
+    if (is_raw_extension(path)) {
+      if (!load_raw_photo(path, options.size, isp, &ph, &placement, &why)) {
+        ds.skipped.push_back(path.string() + ": " + why);
+        continue;
+      }
+    } else {
+      cv::Mat rgb = read_rgb(path, &why);
+      if (rgb.empty()) {
+        ds.skipped.push_back(path.string() + ": " + why);
+        continue;
+      }
+      ph.original_width = rgb.cols;
+      ph.original_height = rgb.rows;
+      placement = fit_placement(rgb.cols, rgb.rows, options.size);
+      ph.scale = placement.scale;
+      ph.offset_x = static_cast<float>(placement.left);
+      ph.offset_y = static_cast<float>(placement.top);
+      ph.srgb = to_planar(place(rgb, options.size, placement, cv::BORDER_REPLICATE));
+    }
+    ph.coverage = static_cast<float>(placement.w) * static_cast<float>(placement.h) /
                   static_cast<float>(options.size * options.size);
     if (!mask_dir.empty()) {
       const fs::path mp = find_mask(mask_dir, path);
@@ -183,15 +322,14 @@ Dataset load_dataset(const std::vector<fs::path>& inputs, const DatasetOptions& 
         ds.skipped.push_back(path.string() + ": mask " + mp.string() + " is not a readable image");
         continue;
       }
-      if (m.cols != rgb.cols || m.rows != rgb.rows) {
+      if (m.cols != ph.original_width || m.rows != ph.original_height) {
         ds.skipped.push_back(path.string() + ": mask " + mp.string() + " is " + std::to_string(m.cols) + "x" +
-                             std::to_string(m.rows) + ", the photo " + std::to_string(rgb.cols) + "x" +
-                             std::to_string(rgb.rows));
+                             std::to_string(m.rows) + ", the photo " + std::to_string(ph.original_width) + "x" +
+                             std::to_string(ph.original_height));
         continue;
       }
       if (options.invert_masks) m = 1.0 - m;
-      float s, ox, oy;
-      ph.mask = to_planar(letterbox(m, options.size, cv::BORDER_CONSTANT, &s, &ox, &oy));
+      ph.mask = to_planar(place(m, options.size, placement, cv::BORDER_CONSTANT));
     } else if (auto_masks) {
       ph.mask = auto_mask(ph.srgb, options.auto_mask_iterations);
       ph.mask_is_auto = true;

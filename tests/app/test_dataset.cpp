@@ -1,5 +1,7 @@
 #include "core/atomic_file.h"
 #include "app/dataset.h"
+#include "isp/cfa.h"
+#include "isp/dng_writer.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
@@ -181,6 +183,168 @@ TEST_F(DatasetTest, AtomicWriteReplacesOrLeavesOldFile) {
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("x.json"), std::string::npos);
+  }
+}
+
+// A synthetic Bayer DNG of a pure-red scene: red sites at `red` DN above black, green and blue sites at
+// black; w×h pixels (LibRaw needs ≥ 22×22).
+void write_red_dng(const fs::path& p, int w, int h, CfaPattern cfa, double red = 3000, int orientation = 1,
+                   std::array<double, 4> black = {64, 64, 64, 64}) {
+  Tensor m({1, h, w});
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const int site = ((y & 1) << 1) | (x & 1);
+      m[y * w + x] = static_cast<float>(black[site] + (cfa_colour_at(cfa, y, x) == 0 ? red : 0.0));
+    }
+  DngMetadata md;
+  md.cfa = cfa;
+  md.black_level = black;
+  md.white_level = 4095;
+  md.as_shot_neutral = {0.5, 1.0, 0.625};
+  md.orientation = orientation;
+  write_dng(p.string(), m, md);
+}
+
+// Mean of the working mosaic over the interior (away from the letterbox padding) per CFA colour.
+std::array<double, 3> mean_by_colour(const Photo& ph, int y0, int y1) {
+  std::array<double, 3> sum{0, 0, 0}, n{0, 0, 0};
+  const int64_t S = ph.raw.dim(2);
+  for (int y = y0; y < y1; ++y)
+    for (int x = 2; x < S - 2; ++x) {
+      const int c = cfa_colour_at(ph.raw_settings.cfa, y, x);
+      sum[c] += ph.raw[y * S + x];
+      n[c] += 1;
+    }
+  for (int c = 0; c < 3; ++c) sum[c] /= n[c];
+  return sum;
+}
+
+TEST_F(DatasetTest, RawExtensionsArePhotoFiles) {
+  for (const char* f : {"a.dng", "b.CR2", "c.nef", "d.ARW", "e.rw2", "f.orf"}) EXPECT_TRUE(is_photo_file(f)) << f;
+  EXPECT_FALSE(is_photo_file("notes.txt"));
+}
+
+TEST_F(DatasetTest, RawPhotoKeepsCfaPhaseAndNormalisesLevels) {
+  for (CfaPattern cfa : {CfaPattern::RGGB, CfaPattern::BGGR, CfaPattern::GRBG, CfaPattern::GBRG}) {
+    const fs::path p = dir_ / "photos" / ("red_" + to_string(cfa) + ".dng");
+    write_red_dng(p, 64, 48, cfa);
+    DatasetOptions opt;
+    opt.size = 32;
+    Dataset ds = load_dataset({p}, opt);
+    ASSERT_EQ(ds.photos.size(), 1u);
+    const Photo& ph = ds.photos[0];
+    ASSERT_TRUE(ph.is_raw());
+    EXPECT_EQ(ph.raw.shape(), Shape({1, 32, 32}));
+    EXPECT_EQ(ph.srgb.shape(), Shape({3, 32, 32}));
+    EXPECT_EQ(ph.raw_settings.cfa, cfa);
+    EXPECT_EQ(ph.raw_settings.white, 1.0);
+    for (double b : ph.raw_settings.black) EXPECT_EQ(b, 0.0);
+    EXPECT_NEAR(ph.raw_settings.wb_gains[0], 2.0, 1e-3);
+    EXPECT_NEAR(ph.raw_settings.wb_gains[2], 1.6, 1e-3);
+    EXPECT_EQ(ph.original_width, 64);
+    EXPECT_EQ(ph.original_height, 48);
+    EXPECT_FLOAT_EQ(ph.scale, 0.5f);
+    EXPECT_FLOAT_EQ(ph.offset_x, 0.f);
+    EXPECT_FLOAT_EQ(ph.offset_y, 4.f);  // 24 rows of 32 centred: 4 above, 4 below
+    EXPECT_NEAR(ph.coverage, 0.75f, 1e-6);
+    // Red energy on the red sites, normalised: (3000 DN above black) / (4095 − 64).
+    const auto mean = mean_by_colour(ph, 4, 28);
+    EXPECT_NEAR(mean[0], 3000.0 / (4095 - 64), 1e-3) << to_string(cfa);
+    EXPECT_NEAR(mean[1], 0.0, 1e-4) << to_string(cfa);
+    EXPECT_NEAR(mean[2], 0.0, 1e-4) << to_string(cfa);
+    // The padding replicates each site's edge: still red only on red sites.
+    const auto pad = mean_by_colour(ph, 0, 4);
+    EXPECT_NEAR(pad[0], mean[0], 1e-3);
+    EXPECT_NEAR(pad[1], 0.0, 1e-4);
+    // The default development shows a red photo.
+    const float r = ph.srgb.at(0, 16, 16), g = ph.srgb.at(1, 16, 16), b = ph.srgb.at(2, 16, 16);
+    EXPECT_GT(r, 0.5f) << to_string(cfa);
+    EXPECT_LT(g, 0.5f * r);
+    EXPECT_LT(b, 0.5f * r);
+  }
+}
+
+TEST_F(DatasetTest, RawPerSiteBlackLevelsAreSubtracted) {
+  // A flat grey mosaic over distinct per-site blacks: every site normalises to the same value only if
+  // each has its own black subtracted.
+  const fs::path p = dir_ / "photos" / "flat.dng";
+  const std::array<double, 4> black = {64, 70, 66, 80};
+  Tensor m({1, 40, 40});
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 40; ++x) m[y * 40 + x] = static_cast<float>(black[((y & 1) << 1) | (x & 1)] + 1000);
+  DngMetadata md;
+  md.black_level = black;
+  md.white_level = 4095;
+  write_dng(p.string(), m, md);
+  DatasetOptions opt;
+  opt.size = 20;  // shrinks 40 → 20: each plane 20 → 10, no padding
+  Dataset ds = load_dataset({p}, opt);
+  ASSERT_EQ(ds.photos.size(), 1u);
+  const Photo& ph = ds.photos[0];
+  EXPECT_FLOAT_EQ(ph.coverage, 1.f);
+  // Scaled as the ISP's black/white stage with isp_raw_settings: site s by (W' − b_s), W' = white −
+  // min black + mean green black (RGGB: greens 70, 66).
+  const double Wp = 4095 - 64 + 68;
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 20; ++x) {
+      const int site = ((y & 1) << 1) | (x & 1);
+      ASSERT_NEAR(ph.raw.at(0, y, x), 1000.0 / (Wp - black[site]), 1e-5) << y << "," << x;
+    }
+}
+
+TEST_F(DatasetTest, RawOrientationTurnsTheMosaicAndItsPattern) {
+  const fs::path p = dir_ / "photos" / "turned.dng";
+  write_red_dng(p, 64, 48, CfaPattern::GRBG, 3000, 6);  // TIFF orientation 6: turn 90° clockwise
+  DatasetOptions opt;
+  opt.size = 32;
+  Dataset ds = load_dataset({p}, opt);
+  ASSERT_EQ(ds.photos.size(), 1u);
+  const Photo& ph = ds.photos[0];
+  EXPECT_EQ(ph.original_width, 48);
+  EXPECT_EQ(ph.original_height, 64);
+  EXPECT_FLOAT_EQ(ph.offset_x, 4.f);
+  EXPECT_FLOAT_EQ(ph.offset_y, 0.f);
+  // Whatever the pattern became, the red energy is on the sites it calls red.
+  std::array<double, 3> sum{0, 0, 0};
+  for (int y = 0; y < 32; ++y)
+    for (int x = 6; x < 26; ++x) sum[cfa_colour_at(ph.raw_settings.cfa, y, x)] += ph.raw.at(0, y, x);
+  EXPECT_GT(sum[0], 100.0);
+  EXPECT_NEAR(sum[1], 0.0, 1e-3);
+  EXPECT_NEAR(sum[2], 0.0, 1e-3);
+}
+
+TEST_F(DatasetTest, RawWithMaskAndUnreadableRawIsSkippedWithReason) {
+  write_red_dng(dir_ / "photos" / "good.dng", 64, 48, CfaPattern::RGGB);
+  std::ofstream(dir_ / "photos" / "broken.nef") << "not a raw file at all";
+  DngMetadata md;
+  write_linear_dng((dir_ / "photos" / "linear.dng").string(), Tensor({3, 32, 32}, 1000.f), md);
+  cv::Mat mask(48, 64, CV_8U, cv::Scalar(255));
+  cv::imwrite((dir_ / "masks" / "good.png").string(), mask);
+  cv::imwrite((dir_ / "masks" / "broken.png").string(), mask);
+  cv::imwrite((dir_ / "masks" / "linear.png").string(), mask);
+  DatasetOptions opt;
+  opt.size = 32;
+  opt.masks = (dir_ / "masks").string();
+  Dataset ds = load_dataset({dir_ / "photos"}, opt);
+  ASSERT_EQ(ds.photos.size(), 1u);
+  const Photo& ph = ds.photos[0];
+  ASSERT_EQ(ph.mask.shape(), Shape({1, 32, 32}));
+  EXPECT_EQ(ph.mask.at(0, 1, 16), 0.f);   // padding rows are background
+  EXPECT_EQ(ph.mask.at(0, 16, 16), 1.f);
+  ASSERT_EQ(ds.skipped.size(), 2u);
+  // Sorted by name: broken.nef, linear.dng; each names the file and gives a reason.
+  EXPECT_EQ(ds.skipped[0].rfind((dir_ / "photos" / "broken.nef").string() + ": ", 0), 0u) << ds.skipped[0];
+  EXPECT_GT(ds.skipped[0].size(), (dir_ / "photos" / "broken.nef").string().size() + 5);
+  EXPECT_EQ(ds.skipped[1].rfind((dir_ / "photos" / "linear.dng").string() + ": ", 0), 0u) << ds.skipped[1];
+  opt.masks.clear();
+  opt.size = 33;
+  Dataset odd = load_dataset({dir_ / "photos" / "good.dng", dir_ / "photos" / "linear.dng"}, DatasetOptions{});
+  EXPECT_EQ(odd.photos.size(), 1u);
+  try {
+    load_dataset({dir_ / "photos" / "good.dng"}, opt);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("even working size"), std::string::npos) << e.what();
   }
 }
 
