@@ -58,13 +58,7 @@ LoopConfig make_config(const FitArgs& a, int num_inputs) {
     c = LoopConfig::from_file(a.config);
   } else {
     const std::string name = !a.preset.empty() ? a.preset : (num_inputs == 1 ? "single_object" : "category");
-    try {
-      c = LoopConfig::preset(name);
-    } catch (const std::exception& e) {
-      std::string known;
-      for (const auto& n : LoopConfig::preset_names()) known += (known.empty() ? "" : ", ") + n;
-      throw std::runtime_error("preset '" + name + "': " + e.what() + " (known presets: " + known + ")");
-    }
+    c = LoopConfig::preset(name);  // an unknown name throws, listing the known ones
   }
   if (a.iters) c.iterations = *a.iters;
   if (a.size) {

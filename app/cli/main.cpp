@@ -1,0 +1,32 @@
+// invgfx-cli: fit a scene to photos, render a fitted scene from a new view, develop a camera RAW,
+// write a synthetic dataset. See commands.h and each *_command.cpp for the options.
+#include "app/cli/commands.h"
+
+#include <iostream>
+#include <vector>
+
+namespace invgfx::cli {
+
+int report_error(const std::string& command, const std::string& what) {
+  std::string line = what;
+  for (size_t i = 0; (i = line.find('\n', i)) != std::string::npos;) line.replace(i, 1, "; ");
+  std::cerr << "invgfx-cli " << command << ": error: " << line << std::endl;
+  return 1;
+}
+
+}  // namespace invgfx::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"invgfx-cli: self-supervised inverse graphics from photos, headless.\n"
+               "Recovers a textured mesh, lights, camera and the camera's ISP by optimising the\n"
+               "differentiable loop photo → CNN → scene → rasterizer → sensor → ISP → loss."};
+  app.set_version_flag("--version", "invgfx-cli 0.1");
+  app.require_subcommand(1, 1);
+  const std::vector<invgfx::cli::Command> commands = {
+      invgfx::cli::add_fit_command(app), invgfx::cli::add_render_command(app),
+      invgfx::cli::add_develop_command(app), invgfx::cli::add_synth_command(app)};
+  CLI11_PARSE(app, argc, argv);
+  for (const auto& c : commands)
+    if (c.app->parsed()) return c.run();
+  return 1;
+}
