@@ -134,6 +134,26 @@ TEST(FeatureNet, GradientsMatchFiniteDifferences) {
   for (int64_t i = 0; i < da.numel(); ++i) EXPECT_NEAR(da2[i], 2 * da[i], 1e-12);
 }
 
+TEST(FeatureNet, RenderGradientAloneMatchesTheFullBackward) {
+  // The usual case: fixed photo, frozen features; only dL/d(render) is wanted.
+  FeatureNetD net;
+  const TensorD a = random_image<double>(1, 16, 16, 10), b = random_image<double>(1, 16, 16, 11);
+  TensorD fa, fb;
+  net.forward_pair(a, b, fa, fb);
+  TensorD wa(fa.shape()), wb(fb.shape());
+  Rng rng(12);
+  rng.fill_uniform(wa, -1.0, 1.0);
+  rng.fill_uniform(wb, -1.0, 1.0);
+  TensorD da, db_full, db_alone;
+  net.backward_pair(a, b, fa, fb, wa, wb, &da, &db_full);
+  net.backward_pair(a, b, fa, fb, wa, wb, nullptr, &db_alone);
+  ASSERT_EQ(db_alone.shape(), b.shape());
+  for (int64_t i = 0; i < b.numel(); ++i) ASSERT_EQ(db_alone[i], db_full[i]);
+  net.visit_parameters([](ParameterD& p) {
+    for (double g : p.grad) ASSERT_EQ(g, 0.0) << p.name;  // frozen: untouched
+  });
+}
+
 TEST(FeatureNet, WeightsLoadFromFileAndBadFilesAreNamed) {
   // A network with the documented layer names and other values, saved with weights_io.
   Sequential src("feature_net");
