@@ -366,6 +366,37 @@ TEST(SceneDecoder, EmptyGradientsAreZeroAndBackwardAddsIntoTheCodeGradient) {
   for (int64_t i = 0; i < once.numel(); ++i) EXPECT_NEAR(twice[i], 2 * once[i], 1e-14);
 }
 
+TEST(SceneDecoder, ResultsDoNotDependOnTheThreadCount) {
+  SceneDecoderOptions opt;
+  opt.code_size = 64;
+  opt.texture_size = 32;
+  const Mesh mesh = make_icosphere<float>(2);
+  const Tensor code = random_code<float>(4, opt.code_size, 8);
+  std::vector<std::vector<float>> runs;
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    SceneDecoder dec(mesh, opt);
+    dec.visit_parameters([](Parameter& p) { p.zero_grad(); });
+    std::vector<Scene> scenes;
+    dec.forward(code, scenes);
+    std::vector<Scene> grads(scenes);
+    for (Scene& g : grads)
+      for (Tensor* t : fields(g))
+        for (int64_t i = 0; i < t->numel(); ++i) (*t)[i] = static_cast<float>((i % 7) - 3) * 0.1f;
+    Tensor dcode;
+    dec.backward(code, scenes, grads, &dcode);
+    std::vector<float> all(dcode.begin(), dcode.end());
+    for (Scene& s : scenes)
+      for (Tensor* t : fields(s)) all.insert(all.end(), t->begin(), t->end());
+    dec.visit_parameters([&](Parameter& p) { all.insert(all.end(), p.grad.begin(), p.grad.end()); });
+    runs.push_back(std::move(all));
+  }
+  omp_set_num_threads(saved);
+  ASSERT_EQ(runs[0].size(), runs[1].size());
+  for (size_t i = 0; i < runs[0].size(); ++i) ASSERT_EQ(runs[0][i], runs[1][i]) << i;
+}
+
 TEST(SceneDecoder, BadOptionsAndAsymmetricTemplatesThrow) {
   const Mesh mesh = make_icosphere<float>(1);
   SceneDecoderOptions opt;
