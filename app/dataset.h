@@ -38,8 +38,12 @@ struct Photo {
   // Camera RAW photos only (read with isp/raw_file.h): the Bayer mosaic fitted into the working square
   // the same way (1×S×S, CFA phase of raw_settings.cfa at pixel (0, 0), black subtracted and divided
   // by white − black so 0 = black and 1 = saturation; raw_settings then holds black 0, white 1), and
-  // the file's metadata. srgb holds a default development of it (for display and the encoder when the
-  // RAW loop is off).
+  // the file's metadata. The levels are those of isp_raw_settings (isp/develop.h), which reproduce
+  // LibRaw's scaling, so the ISP with raw_settings develops it as LibRaw would. The mosaic is turned
+  // to the file's orientation (the CFA pattern follows), and is fitted by its four 2×2-site planes, so
+  // every pixel keeps its site's colour. srgb holds a default development of it by
+  // assets/isp/default.json (for display and the encoder when the RAW loop is off). RAW photos need an
+  // even working size.
   Tensor raw;
   IspRawSettings raw_settings;
   bool is_raw() const { return !raw.empty(); }
