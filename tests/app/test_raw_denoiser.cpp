@@ -6,6 +6,7 @@
 #include "core/random.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 namespace invgfx {
 namespace {
@@ -81,6 +82,34 @@ TEST(RawDenoiser, PackingKeepsEachSiteInItsPlane) {
   den.forward(x, y);
   for (int yy = 0; yy < 4; ++yy)
     for (int xx = 0; xx < 6; ++xx) EXPECT_EQ(y[yy * 6 + xx], float(1 + 2 * (yy % 2) + (xx % 2)));
+}
+
+TEST(RawDenoiser, ResultsDoNotDependOnTheThreadCount) {
+  // Large enough (2×1×256×256) for the packing loops and the convolutions to run threaded.
+  Tensor x({2, 1, 256, 256});
+  Rng rng(4);
+  rng.fill_uniform(x, 0.0, 1.0);
+  std::vector<std::vector<float>> runs;
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    RawDenoiser den;
+    Rng wr(5);
+    den.visit_parameters([&](Parameter& p) {
+      if (p.name.rfind("conv3", 0) == 0) wr.fill_uniform(p.value, -0.2, 0.2);
+      p.zero_grad();
+    });
+    Tensor y, dx(x.shape());
+    den.forward(x, y);
+    den.backward(x, y, y, &dx);
+    std::vector<float> all(y.begin(), y.end());
+    all.insert(all.end(), dx.begin(), dx.end());
+    den.visit_parameters([&](Parameter& p) { all.insert(all.end(), p.grad.begin(), p.grad.end()); });
+    runs.push_back(std::move(all));
+  }
+  omp_set_num_threads(saved);
+  ASSERT_EQ(runs[0].size(), runs[1].size());
+  for (size_t i = 0; i < runs[0].size(); ++i) ASSERT_EQ(runs[0][i], runs[1][i]) << i;
 }
 
 }  // namespace
