@@ -1034,6 +1034,17 @@ FitMetrics Loop::metrics() {
   return fm;
 }
 
+void Loop::visit_parameters(const ParameterVisitor<float>& visit) {
+  Impl& m = *impl_;
+  m.encoder->visit_parameters(visit);
+  m.decoder->visit_parameters(visit);
+  m.features->visit_parameters(visit);
+  m.isp.visit_parameters(visit);
+  if (m.denoiser) m.denoiser->visit_parameters(visit);
+  for (auto& ps : m.photo_params)
+    for (Parameter& p : ps) visit(p);
+}
+
 double Loop::loss_and_gradients(const std::vector<int>& photos) {
   Impl& m = *impl_;
   if (photos.empty() || static_cast<int>(photos.size()) > m.slots)

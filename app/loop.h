@@ -117,6 +117,9 @@ class Loop {
   // Total loss of the given photos (≤ batch_size of them) in the current phase, with its gradients
   // left in the parameters (isp() included); no step is taken. For gradient checks and tools.
   double loss_and_gradients(const std::vector<int>& photos);
+  // Every parameter of the fit: encoder, decoder heads, feature net, isp(), the RAW denoiser and, in
+  // refinement, each photo's scene ("photo<i>.<field>"). For tools and tests.
+  void visit_parameters(const ParameterVisitor<float>& visit);
 
   // Sessions: the config, weights, optimizer state, refined parameters, ISP, iteration, phase, RNG.
   // save writes atomically (temp file + rename) and throws std::runtime_error naming the path when
