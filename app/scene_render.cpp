@@ -1,3 +1,9 @@
+// SceneRendererT: the scene tensors are copied into the render nodes' parameters each forward
+// (camera orbit, shading light, texture texels) and their gradients read back into the SceneT
+// gradient in backward. Hard mode rasterizes the template's own faces and interpolates UVs through
+// their separate index (the result equals drawing the seam-split mesh, with fewer vertices and no
+// seam edges for the antialiasing pass); soft mode shades per split vertex (Gouraud) and sums the
+// split vertices' gradients back onto the template's.
 #include "app/scene_render.h"
 
 #include "render/antialias.h"
