@@ -114,6 +114,15 @@ int face_segments(const T* pos, const int32_t* fv, int W, int H, Segment<T> seg[
 }  // namespace
 
 template <class T>
+void AntialiaserT<T>::touching_pairs(int32_t p, int W, int32_t out[4]) const {
+  const int x = p % W;
+  out[0] = pair_at_[2 * size_t(p)];
+  out[1] = pair_at_[2 * size_t(p) + 1];
+  out[2] = x > 0 ? pair_at_[2 * size_t(p - 1)] : -1;
+  out[3] = p >= W ? pair_at_[2 * size_t(p - W) + 1] : -1;
+}
+
+template <class T>
 bool AntialiaserT<T>::find_pair(const T* pos, const std::vector<int32_t>& faces, const RasterOutputT<T>& r,
                                 int32_t p, int32_t q, bool horizontal, Pair& out) const {
   const int32_t fp = r.face[static_cast<size_t>(p)], fq = r.face[static_cast<size_t>(q)];
@@ -233,26 +242,37 @@ void AntialiaserT<T>::forward(const TensorT<T>& color, const TensorT<T>& clip_po
         slot = -1;
         if ((d == 0 && x + 1 >= W) || (d == 1 && y + 1 >= H)) continue;
         const int32_t q = d == 0 ? p + 1 : p + W;
-        if (find_pair(pos, faces, r, p, q, d == 0, pairs_[static_cast<size_t>(base + n)])) slot = static_cast<int32_t>(base + n++);
+        if (r.face[static_cast<size_t>(p)] != r.face[static_cast<size_t>(q)] && find_pair(pos, faces, r, p, q, d == 0, pairs_[static_cast<size_t>(base + n)])) slot = static_cast<int32_t>(base + n++);
       }
     }
     row_count_[static_cast<size_t>(y)] = n;
   }
 
-  // Pass 2: every pixel gathers the blends of the pairs that modify it.
+  // Pass 2: the output is the input except at the pixels a pair modifies, and those gather the blends
+  // of the (≤ 4) pairs touching them in a fixed order. Pairs lie on the outline only, so they are
+  // visited serially; a pixel modified by several pairs is written once, from the first of them.
   out.resize(color.shape());
   const T* in = color.data();
   T* o = out.data();
 #pragma omp parallel for schedule(static) if (plane > 16384)
   for (int y = 0; y < H; ++y)
-    for (int x = 0; x < W; ++x) {
-      const int32_t p = y * W + x;
-      for (int64_t c = 0; c < C; ++c) o[c * plane + p] = in[c * plane + p];
-      const int32_t touching[4] = {pair_at_[2 * size_t(p)], pair_at_[2 * size_t(p) + 1],
-                                   x > 0 ? pair_at_[2 * size_t(p - 1)] : -1, y > 0 ? pair_at_[2 * size_t(p - W) + 1] : -1};
-      for (int32_t idx : touching) {
-        if (idx < 0) continue;
-        const Pair& pr = pairs_[static_cast<size_t>(idx)];
+    for (int64_t c = 0; c < C; ++c)
+      std::copy(in + c * plane + int64_t(y) * W, in + c * plane + int64_t(y + 1) * W, o + c * plane + int64_t(y) * W);
+  for (int y = 0; y < H; ++y) {
+    const int64_t base = 2 * int64_t(W) * y;
+    for (int32_t n = 0; n < row_count_[static_cast<size_t>(y)]; ++n) {
+      const int32_t idx = static_cast<int32_t>(base + n);
+      const Pair& pr0 = pairs_[static_cast<size_t>(idx)];
+      const int32_t p = pr0.alpha > T(0) ? pr0.t_pixel : pr0.o_pixel;
+      int32_t touching[4];
+      touching_pairs(p, W, touching);
+      int32_t first = -1;
+      for (int32_t t : touching)
+        if (t >= 0 && first < 0 && modified_pixel(pairs_[static_cast<size_t>(t)]) == p) first = t;
+      if (first != idx) continue;
+      for (int32_t t : touching) {
+        if (t < 0) continue;
+        const Pair& pr = pairs_[static_cast<size_t>(t)];
         const bool mod_t = pr.alpha > T(0);
         if ((mod_t ? pr.t_pixel : pr.o_pixel) != p) continue;
         const int32_t src = mod_t ? pr.o_pixel : pr.t_pixel;
@@ -260,6 +280,7 @@ void AntialiaserT<T>::forward(const TensorT<T>& color, const TensorT<T>& clip_po
         for (int64_t c = 0; c < C; ++c) o[c * plane + p] += wgt * (in[c * plane + src] - in[c * plane + p]);
       }
     }
+  }
 }
 
 template <class T>
@@ -278,31 +299,46 @@ void AntialiaserT<T>::backward(const TensorT<T>& color, const TensorT<T>& clip_p
   const T* g = dL_dout.data();
 
   if (dL_dcolor) {
+    // Every pixel passes its gradient through; the pixels a pair touches then add the blends' terms
+    // (each once, from the first pair touching it, serially: pairs are only the outline).
     prepare(dL_dcolor, color.shape());
     T* gi = dL_dcolor->data();
 #pragma omp parallel for schedule(static) if (plane > 16384)
     for (int y = 0; y < H; ++y)
-      for (int x = 0; x < W; ++x) {
-        const int32_t p = y * W + x;
-        const int32_t touching[4] = {pair_at_[2 * size_t(p)], pair_at_[2 * size_t(p) + 1],
-                                     x > 0 ? pair_at_[2 * size_t(p - 1)] : -1, y > 0 ? pair_at_[2 * size_t(p - W) + 1] : -1};
-        T keep = T(1);
-        for (int64_t c = 0; c < C; ++c) gi[c * plane + p] += g[c * plane + p];
-        for (int32_t idx : touching) {
-          if (idx < 0) continue;
-          const Pair& pr = pairs_[static_cast<size_t>(idx)];
-          const bool mod_t = pr.alpha > T(0);
-          const int32_t mod = mod_t ? pr.t_pixel : pr.o_pixel;
-          const T wgt = std::abs(pr.alpha);
-          if (mod == p) {
-            keep -= wgt;
-          } else {
-            for (int64_t c = 0; c < C; ++c) gi[c * plane + p] += wgt * g[c * plane + mod];
-          }
-        }
-        if (keep != T(1))
-          for (int64_t c = 0; c < C; ++c) gi[c * plane + p] -= (T(1) - keep) * g[c * plane + p];
+      for (int64_t c = 0; c < C; ++c) {
+        T* gr = gi + c * plane + int64_t(y) * W;
+        const T* gg = g + c * plane + int64_t(y) * W;
+        for (int x = 0; x < W; ++x) gr[x] += gg[x];
       }
+    for (int y = 0; y < H; ++y) {
+      const int64_t base = 2 * int64_t(W) * y;
+      for (int32_t n = 0; n < row_count_[static_cast<size_t>(y)]; ++n) {
+        const int32_t idx = static_cast<int32_t>(base + n);
+        const Pair& pr0 = pairs_[static_cast<size_t>(idx)];
+        for (const int32_t p : {pr0.t_pixel, pr0.o_pixel}) {
+          int32_t touching[4];
+          touching_pairs(p, W, touching);
+          int32_t first = -1;
+          for (int32_t t : touching)
+            if (t >= 0 && first < 0) first = t;
+          if (first != idx) continue;
+          T keep = T(1);
+          for (int32_t t : touching) {
+            if (t < 0) continue;
+            const Pair& pr = pairs_[static_cast<size_t>(t)];
+            const int32_t mod = modified_pixel(pr);
+            const T wgt = std::abs(pr.alpha);
+            if (mod == p) {
+              keep -= wgt;
+            } else {
+              for (int64_t c = 0; c < C; ++c) gi[c * plane + p] += wgt * g[c * plane + mod];
+            }
+          }
+          if (keep != T(1))
+            for (int64_t c = 0; c < C; ++c) gi[c * plane + p] -= (T(1) - keep) * g[c * plane + p];
+        }
+      }
+    }
   }
 
   if (dL_dpos) {

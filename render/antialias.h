@@ -74,6 +74,10 @@ class AntialiaserT {
     T s;                       // crossing parameter along the edge, a → b
     bool horizontal;
   };
+  static int32_t modified_pixel(const Pair& pr) { return pr.alpha > T(0) ? pr.t_pixel : pr.o_pixel; }
+  // Slots of the pairs touching pixel p, in the fixed order (own right, own down, left's right,
+  // up's down); −1 for none.
+  void touching_pairs(int32_t p, int W, int32_t out[4]) const;
   bool find_pair(const T* pos, const std::vector<int32_t>& faces, const RasterOutputT<T>& r, int32_t p,
                  int32_t q, bool horizontal, Pair& out) const;
 

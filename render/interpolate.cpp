@@ -68,9 +68,15 @@ void InterpolatorT<T>::backward(const TensorT<T>& attributes, const std::vector<
   const T* rast = r.rast.data();
   const T* g = dL_dout.data();
 
+  T* gr = nullptr;
   if (dL_drast) {
     prepare(dL_drast, Shape({4, H, W}));
-    T* gr = dL_drast->data();
+    gr = dL_drast->data();
+  }
+  // Without attribute gradients, one pass over the image; with them, dL/du and dL/dv are computed in
+  // the per-face pass over the same pixels (each pixel is in one face's list, so the writes are
+  // disjoint and each pixel's value is the same as the image pass's).
+  if (dL_drast && !dL_dattributes) {
 #pragma omp parallel for schedule(static) if (plane > 16384)
     for (int64_t y = 0; y < H; ++y)
       for (int64_t p = y * W; p < (y + 1) * W; ++p) {
@@ -97,12 +103,23 @@ void InterpolatorT<T>::backward(const TensorT<T>& attributes, const std::vector<
       T* cg = corner_grad_.data() + f * 3 * C;
       std::fill(cg, cg + 3 * C, T(0));
       const int32_t b = r.face_pixel_start[static_cast<size_t>(f)], e = r.face_pixel_start[static_cast<size_t>(f) + 1];
+      const T* a0 = A + C * faces[3 * size_t(f)];
+      const T* a1 = A + C * faces[3 * size_t(f) + 1];
+      const T* a2 = A + C * faces[3 * size_t(f) + 2];
       for (int32_t i = b; i < e; ++i) {
         const int32_t p = r.face_pixels[static_cast<size_t>(i)];
         const T u = rast[p], v = rast[plane + p], t = T(1) - u - v;
         for (int64_t c = 0; c < C; ++c) {
           const T gc = g[c * plane + p];
           cg[c] += u * gc, cg[C + c] += v * gc, cg[2 * C + c] += t * gc;
+        }
+        if (gr) {
+          T du = 0, dv = 0;
+          for (int64_t c = 0; c < C; ++c) {
+            const T gc = g[c * plane + p];
+            du += gc * (a0[c] - a2[c]), dv += gc * (a1[c] - a2[c]);
+          }
+          gr[p] += du, gr[plane + p] += dv;
         }
       }
     }

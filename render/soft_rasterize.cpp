@@ -115,11 +115,7 @@ void SoftRasterizerT<T>::setup_triangle(const T* const v[3], const SoftRasterize
 }
 
 template <class T>
-void SoftRasterizerT<T>::source_weights(const FaceSetup& s, const T lam_hat[3], T mu[3]) const {
-  if (s.clip < 0) {
-    for (int k = 0; k < 3; ++k) mu[k] = lam_hat[k];
-    return;
-  }
+void SoftRasterizerT<T>::clipped_source_weights(const FaceSetup& s, const T lam_hat[3], T mu[3]) const {
   const ClipTraceT<T>& tr = traces_[static_cast<size_t>(s.clip)];
   for (int k = 0; k < 3; ++k)
     mu[k] = lam_hat[0] * tr.node[s.node[0]].b[k] + lam_hat[1] * tr.node[s.node[1]].b[k] +
@@ -189,7 +185,8 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
       FaceSetup& s = setup_[static_cast<size_t>(j == 0 ? clip_faces_[i] : clip_extra_start_[i] + j - 1)];
       s.rect = PixelRect{0, 0, -1, -1};
       s.face = clip_faces_[i], s.clip = static_cast<int32_t>(i);
-      s.node[0] = tr.poly[0], s.node[1] = tr.poly[j + 1], s.node[2] = tr.poly[j + 2];
+      s.node[0] = static_cast<int8_t>(tr.poly[0]), s.node[1] = static_cast<int8_t>(tr.poly[j + 1]);
+      s.node[2] = static_cast<int8_t>(tr.poly[j + 2]);
       const T* v[3] = {tr.node[s.node[0]].p, tr.node[s.node[1]].p, tr.node[s.node[2]].p};
       setup_triangle(v, opt, reach, s);
     }
@@ -291,11 +288,13 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
         }
         const T inv_wsum = T(1) / wsum;
         const int32_t* fvs[kMaxK];
-        T mu[kMaxK][3];
+        const T* mu[kMaxK];
+        T mu_clipped[kMaxK][3];
         for (int j = 0; j < n; ++j) {
           const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(ent[j])])];
           fvs[j] = faces.data() + 3 * int64_t(s.face);
-          source_weights(s, smp[j]->lam_hat, mu[j]);
+          mu[j] = smp[j]->lam_hat;
+          if (s.clip >= 0) clipped_source_weights(s, smp[j]->lam_hat, mu_clipped[j]), mu[j] = mu_clipped[j];
         }
         for (int64_t c = 0; c < C; ++c) {
           T acc = wb * bg;
@@ -370,8 +369,9 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
           const int32_t* fv = faces.data() + 3 * int64_t(s.face);
           const Sample& sm = smp[j];
           T* rec = entry_grad_.data() + int64_t(e) * R;
-          T mu[3];
-          source_weights(s, sm.lam_hat, mu);
+          T mu_clipped[3];
+          const T* mu = sm.lam_hat;
+          if (s.clip >= 0) clipped_source_weights(s, sm.lam_hat, mu_clipped), mu = mu_clipped;
           // Colour path: I = (Σ w c + w_b bg)/Σw  →  ∂I/∂w_j = (c_j − I)/Σw, ∂I/∂c_j = w_j/Σw. The record
           // holds dL/d(colour at the primitive's vertices) = λ̂ dc (for a clipped face's sub-triangle,
           // its cut vertices' colours; the per-face pass maps them to the source vertices).

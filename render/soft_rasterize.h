@@ -88,13 +88,13 @@ class SoftRasterizerT {
     PixelRect rect;  // pixel bounds, empty when skipped
     int32_t face;    // source face
     int32_t clip;    // index into traces_ when the source face was clipped, −1 otherwise
-    int32_t node[3]; // the trace nodes at this sub-triangle's vertices (clipped faces only)
+    int8_t node[3];  // the trace nodes at this sub-triangle's vertices (clipped faces only)
   };
   // Screen-space setup of one triangle from its clip-space vertices (finite, w > 0 checked here);
   // leaves s.rect empty when the triangle is not drawn (degenerate, culled or off-screen).
   void setup_triangle(const T* const v[3], const SoftRasterizeOptions& opt, double reach, FaceSetup& s) const;
-  // μ = Bᵀλ̂: the weights over the source face's vertices (λ̂ itself for an unclipped face).
-  void source_weights(const FaceSetup& s, const T lam_hat[3], T mu[3]) const;
+  // μ = Bᵀλ̂: the weights over the source face's vertices, for a fan triangle of a clipped face.
+  void clipped_source_weights(const FaceSetup& s, const T lam_hat[3], T mu[3]) const;
   // Evaluation of one face at one pixel, shared by forward and backward.
   struct Sample {
     T lam[3], lam_hat[3];
