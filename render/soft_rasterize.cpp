@@ -341,7 +341,7 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
     const int32_t eb = tile_start_[static_cast<size_t>(t)], ee = tile_start_[static_cast<size_t>(t) + 1];
     std::fill(entry_grad_.begin() + eb * R, entry_grad_.begin() + ee * R, T(0));
     Sample smp[kMaxK];
-    T wj[kMaxK], ej[kMaxK];
+    T wj[kMaxK], ej[kMaxK], prefix[kMaxK + 1], suffix[kMaxK + 1];
     for (int y = y0; y <= y1; ++y)
       for (int x = x0; x <= x1; ++x) {
         const int64_t p = int64_t(y) * W + x;
@@ -361,6 +361,9 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
           wj[j] = smp[j].D * ej[j];
           wsum += wj[j];
         }
+        prefix[0] = T(1), suffix[n] = T(1);
+        for (int j = 0; j < n; ++j) prefix[j + 1] = prefix[j] * (T(1) - smp[j].D);
+        for (int j = n; j > 0; --j) suffix[j - 1] = suffix[j] * (T(1) - smp[j - 1].D);
         const T inv_wsum = T(1) / wsum;
         const T gA = g[C * plane + p];
         for (int j = 0; j < n; ++j) {
@@ -396,11 +399,8 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
             }
             for (int v = 0; v < 3; ++v) dL_dlh[v] = d[v];
           }
-          // Silhouette: ∂A/∂D_j = Π_{k≠j} (1 − D_k).
-          T others = T(1);
-          for (int k = 0; k < n; ++k)
-            if (k != j) others *= T(1) - smp[k].D;
-          const T dL_dD = dL_dw * ej[j] + gA * others;
+          // Silhouette: ∂A/∂D_j = Π_{k≠j} (1 − D_k), from prefix and suffix products (O(n) per pixel).
+          const T dL_dD = dL_dw * ej[j] + gA * (prefix[j] * suffix[j + 1]);
           const T dL_dzt = dL_dw * wj[j] * inv_gamma;
           // z̃ = (1 − Σ λ̂ z_n)/2.
           for (int i = 0; i < 3; ++i) {
@@ -423,7 +423,8 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
           rec[4] += -dn[0] * Y1 + dn[1] * Y0, rec[5] += dn[0] * X1 - dn[1] * X0;
           // D = sigmoid(δ d²/σ); d² to the closest point c = a + t(b − a) of the closest edge.
           const T dL_dd2 = dL_dD * sm.D * (T(1) - sm.D) * (sm.inside ? inv_sigma : -inv_sigma);
-          const int a = (sm.edge + 1) % 3, b = (sm.edge + 2) % 3;
+          static constexpr int kNext[3] = {1, 2, 0}, kPrev[3] = {2, 0, 1};
+          const int a = kNext[sm.edge], b = kPrev[sm.edge];
           const T abx = s.q[b][0] - s.q[a][0], aby = s.q[b][1] - s.q[a][1];
           const T rx = fx - (s.q[a][0] + sm.t * abx), ry = fy - (s.q[a][1] + sm.t * aby);
           rec[2 * a] += dL_dd2 * T(-2) * rx * (T(1) - sm.t), rec[2 * a + 1] += dL_dd2 * T(-2) * ry * (T(1) - sm.t);
