@@ -34,9 +34,10 @@
 // indices. Meshes with per-vertex UVs duplicate seam vertices: pass weld_faces_by_position(...) of them
 // (render/raster_topology.h), or every seam edge becomes a silhouette.
 //
-// Determinism: forward and colour backward are per-pixel gathers over the (at most four) pairs
-// touching a pixel; position gradients are computed per pair in parallel and summed into vertices in
-// pair order (row-major) on one thread — the pairs are only the silhouette pixels, a small set.
+// Determinism and speed: forward and colour backward copy (add) the image in parallel, then the pixels
+// the pairs touch — the outline only, a small set — gather their (at most four) pairs in a fixed order,
+// each pixel once, on one thread; position gradients are computed per pair in parallel and summed
+// into vertices in pair order (row-major) on one thread.
 #pragma once
 
 #include "core/tensor.h"
