@@ -726,15 +726,26 @@ struct Loop::Impl {
 
   // ---- divergence guard ---------------------------------------------------------------------------
 
+  // dst ← src in parallel blocks (the backup is a few tens of MB per step for the full network).
+  static void fast_copy(Tensor& dst, const Tensor& src) {
+    dst.resize(src.shape());
+    const int64_t n = src.numel(), block = int64_t{1} << 15;
+    const float* s = src.data();
+    float* d = dst.data();
+#pragma omp parallel for schedule(static) if (n >= 4 * block)
+    for (int64_t i0 = 0; i0 < n; i0 += block)
+      std::memcpy(d + i0, s + i0, sizeof(float) * static_cast<size_t>(std::min(block, n - i0)));
+  }
+
   static void backup(OptBox& b) {
     const auto& ps = b.opt->parameters();
     b.values.resize(ps.size());
-    for (size_t i = 0; i < ps.size(); ++i) b.values[i].copy_from(ps[i]->value);
+    for (size_t i = 0; i < ps.size(); ++i) fast_copy(b.values[i], ps[i]->value);
     size_t t = 0, k = 0;
     OptimizerStateVisitor<float> v;
     v.tensor = [&](const std::string&, Tensor& x) {
       if (b.states.size() <= t) b.states.emplace_back();
-      b.states[t++].copy_from(x);
+      fast_copy(b.states[t++], x);
     };
     v.integer = [&](const std::string&, int64_t& x) {
       if (b.ints.size() <= k) b.ints.push_back(0);
@@ -744,10 +755,10 @@ struct Loop::Impl {
   }
   static void restore(OptBox& b) {
     const auto& ps = b.opt->parameters();
-    for (size_t i = 0; i < ps.size(); ++i) ps[i]->value.copy_from(b.values[i]);
+    for (size_t i = 0; i < ps.size(); ++i) fast_copy(ps[i]->value, b.values[i]);
     size_t t = 0, k = 0;
     OptimizerStateVisitor<float> v;
-    v.tensor = [&](const std::string&, Tensor& x) { x.copy_from(b.states[t++]); };
+    v.tensor = [&](const std::string&, Tensor& x) { fast_copy(x, b.states[t++]); };
     v.integer = [&](const std::string&, int64_t& x) { x = b.ints[k++]; };
     b.opt->visit_state(v);
   }
@@ -802,15 +813,21 @@ struct Loop::Impl {
     else
       for (int i : batch) active.push_back(&photo_opt[static_cast<size_t>(i)]);
 
+    // Every optimiser of the step refuses non-finite gradients on its own (core/optimizer.h); the
+    // backup makes the step all-or-nothing across them and also catches non-finite new values.
     std::string problem;
-    if (!std::isfinite(loss)) problem = "loss is not finite";
-    for (OptBox* a : active)
-      if (problem.empty())
-        if (const std::string bad = first_bad(*a, false); !bad.empty()) problem = "gradient of " + bad + " is not finite";
-    if (problem.empty()) {
+    if (!std::isfinite(loss)) {
+      problem = "loss is not finite";
+    } else {
       for (OptBox* a : active) backup(*a);
-      for (OptBox* a : active) a->opt->step(loss);
-      if (!train)
+      for (OptBox* a : active) {
+        const StepReport rep = a->opt->step(loss);
+        if (!rep.applied) {
+          problem = rep.problem;
+          break;
+        }
+      }
+      if (problem.empty() && !train)
         for (int i : batch) clamp_photo(photo_params[static_cast<size_t>(i)]);
       for (OptBox* a : active)
         if (problem.empty())
