@@ -1,0 +1,609 @@
+#include "app/gui/main_window.h"
+
+#include "app/fit_outputs.h"
+#include "app/gui/dataset_dock.h"
+#include "app/gui/imgui_widget.h"
+#include "core/atomic_file.h"
+
+#include <imgui.h>
+#include <libraw.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core/version.hpp>
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QOpenGLContext>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTimer>
+#include <QToolButton>
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <fstream>
+
+namespace invgfx {
+namespace {
+
+constexpr int kMaxRecent = 8;
+const char* kDefaultPreset = "single_object";
+
+QString qpath(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+std::filesystem::path fspath(const QString& s) { return std::filesystem::path(s.toStdString()); }
+
+std::filesystem::path sidecar_of(const std::filesystem::path& session) {
+  return std::filesystem::path(session.string() + ".inputs.json");
+}
+
+// Masks for an input list: a "masks" folder beside the photos when there is one, else automatic.
+std::string masks_for(const std::vector<std::filesystem::path>& inputs) {
+  if (inputs.size() == 1 && std::filesystem::is_directory(inputs[0]) &&
+      std::filesystem::is_directory(inputs[0] / "masks"))
+    return (inputs[0] / "masks").string();
+  return "auto";
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle("invgfx");
+  setAcceptDrops(true);
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+
+  view_ = new ImGuiWidget(this);
+  setCentralWidget(view_);
+  view_->set_frame([this] { dashboard_.frame(); });
+  view_->set_gl_hooks([this] { dashboard_.init_gl(view_); }, [this] { dashboard_.cleanup_gl(); });
+  dashboard_.on_action = [this](const std::string& a) {
+    // Deferred: the action may replace the runner, which the dashboard is drawing from right now.
+    QTimer::singleShot(0, this, [this, a] { run_action(a); });
+  };
+
+  dock_ = new DatasetDock(this);
+  addDockWidget(Qt::LeftDockWidgetArea, dock_);
+  connect(dock_, &DatasetDock::photo_selected, this, [this](int i) {
+    if (runner_) runner_->set_photo(i);
+  });
+
+  connect(&loader_, &PhotoLoader::progress, this, [this](int i, int n, const QString& what) {
+    progress_->setMaximum(std::max(1, n));
+    progress_->setValue(i);
+    progress_->setFormat(QString("%1 %2/%3").arg(what).arg(std::min(i + 1, n)).arg(n));
+  });
+  connect(&loader_, &PhotoLoader::finished, this, [this] {
+    if (!loader_.busy()) loaded();
+  });
+
+  create_actions();
+  create_menus();
+  create_status_bar();
+  read_settings();
+  update_actions();
+
+  auto* timer = new QTimer(this);
+  connect(timer, &QTimer::timeout, this, [this] { update_status(); });
+  timer->start(50);
+}
+
+MainWindow::~MainWindow() {
+  loader_.cancel();
+  if (runner_) runner_->stop();
+  // The view's GL clean-up uses the dashboard, a member that goes before QWidget deletes the
+  // children: delete the view first. The dashboard reads the runner: detach it before the runner goes.
+  delete view_;
+  view_ = nullptr;
+  dashboard_.set_runner(nullptr);
+  runner_.reset();
+}
+
+QAction* MainWindow::action(const QString& name) const { return findChild<QAction*>(name); }
+
+void MainWindow::create_actions() {
+  auto make = [this](const char* name, const QString& text, const QKeySequence& key, auto&& slot) {
+    auto* a = new QAction(text, this);
+    a->setObjectName(name);
+    if (!key.isEmpty()) a->setShortcut(key);
+    connect(a, &QAction::triggered, this, slot);
+    return a;
+  };
+  make("file_open_photos", tr("&Open Photos…"), QKeySequence::Open, [this] { open_photos_dialog(); });
+  make("file_open_folder", tr("Open &Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+       [this] { open_folder_dialog(); });
+  make("file_open_session", tr("Open &Session…"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O),
+       [this] { open_session_dialog(); });
+  make("file_save_session", tr("&Save Session"), QKeySequence::Save, [this] {
+    if (session_path_.empty()) {
+      save_session_dialog();
+      return;
+    }
+    try {
+      save_session_to(session_path_);
+    } catch (const std::exception& e) {
+      show_error(tr("Save Session"), e.what());
+    }
+  });
+  make("file_save_session_as", tr("Save Session &As…"), QKeySequence::SaveAs, [this] { save_session_dialog(); });
+  make("file_export", tr("&Export Scene…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { export_dialog(); });
+  make("file_quit", tr("&Quit"), QKeySequence::Quit, [this] { close(); });
+  make("run_start", tr("&Start"), QKeySequence(Qt::Key_F5), [this] { run_action("start"); });
+  make("run_pause", tr("&Pause"), QKeySequence(Qt::Key_F6), [this] { run_action("pause"); });
+  make("run_step", tr("S&tep"), QKeySequence(Qt::Key_F10), [this] { run_action("step"); });
+  make("run_reset", tr("&Reset"), QKeySequence(Qt::CTRL | Qt::Key_R), [this] { run_action("reset"); });
+  make("run_refine", tr("Re&fine Current Photo"), QKeySequence(Qt::CTRL | Qt::Key_F), [this] { run_action("refine"); });
+  auto toggle = [this](const char* name, const QString& text, const QKeySequence& key, bool* flag) {
+    auto* a = new QAction(text, this);
+    a->setObjectName(name);
+    a->setCheckable(true);
+    a->setChecked(*flag);
+    a->setShortcut(key);
+    connect(a, &QAction::toggled, this, [this, flag](bool on) {
+      *flag = on;
+      view_->update();
+    });
+  };
+  DashboardPanels& p = dashboard_.panels();
+  toggle("view_images", tr("&Image Panels"), QKeySequence(Qt::CTRL | Qt::Key_1), &p.images);
+  toggle("view_plots", tr("&Loss Plots"), QKeySequence(Qt::CTRL | Qt::Key_2), &p.plots);
+  toggle("view_mesh", tr("&3D View"), QKeySequence(Qt::CTRL | Qt::Key_3), &p.mesh);
+  toggle("view_controls", tr("&Controls"), QKeySequence(Qt::CTRL | Qt::Key_4), &p.controls);
+  make("help_about", tr("&About invgfx"), QKeySequence(), [this] { about(); });
+}
+
+void MainWindow::create_menus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(action("file_open_photos"));
+  file->addAction(action("file_open_folder"));
+  file->addAction(action("file_open_session"));
+  recent_menu_ = file->addMenu(tr("Open &Recent"));
+  file->addSeparator();
+  file->addAction(action("file_save_session"));
+  file->addAction(action("file_save_session_as"));
+  file->addAction(action("file_export"));
+  file->addSeparator();
+  file->addAction(action("file_quit"));
+
+  QMenu* run = menuBar()->addMenu(tr("&Run"));
+  run->addAction(action("run_start"));
+  run->addAction(action("run_pause"));
+  run->addAction(action("run_step"));
+  run->addAction(action("run_reset"));
+  run->addSeparator();
+  run->addAction(action("run_refine"));
+  run->addSeparator();
+  QMenu* presets = run->addMenu(tr("&Preset"));
+  preset_group_ = new QActionGroup(this);
+  std::vector<std::string> names;
+  try {
+    names = LoopConfig::preset_names();
+  } catch (const std::exception&) {
+  }
+  for (const std::string& n : names) {
+    QAction* a = presets->addAction(QString::fromStdString(n));
+    a->setCheckable(true);
+    a->setObjectName(QString("preset_") + QString::fromStdString(n));
+    preset_group_->addAction(a);
+    connect(a, &QAction::triggered, this, [this, n] {
+      preset_ = QString::fromStdString(n);
+      // A preset changes the networks and the schedule: rebuild the loop on the same photos.
+      if (!inputs_.empty() && (!dirty() || QMessageBox::question(this, tr("Change preset"),
+                                                                  tr("Restart the fit with preset %1?").arg(preset_)) ==
+                                                QMessageBox::Yes))
+        open_inputs(inputs_);
+    });
+  }
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(action("view_images"));
+  view->addAction(action("view_plots"));
+  view->addAction(action("view_mesh"));
+  view->addAction(action("view_controls"));
+  view->addSeparator();
+  QAction* dock = dock_->toggleViewAction();
+  dock->setObjectName("view_dataset");
+  dock->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+  view->addAction(dock);
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(action("help_about"));
+}
+
+void MainWindow::create_status_bar() {
+  state_label_ = new QLabel(tr("no photos"));
+  iteration_label_ = new QLabel;
+  rate_label_ = new QLabel;
+  loss_label_ = new QLabel;
+  for (QLabel* l : {iteration_label_, rate_label_, loss_label_}) l->setMinimumWidth(110);
+  progress_ = new QProgressBar;
+  progress_->setMaximumWidth(260);
+  progress_->setTextVisible(true);
+  progress_->hide();
+  cancel_button_ = new QToolButton;
+  cancel_button_->setText(tr("Cancel"));
+  cancel_button_->hide();
+  connect(cancel_button_, &QToolButton::clicked, this, [this] { loader_.cancel(); });
+  statusBar()->addWidget(state_label_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancel_button_);
+  statusBar()->addPermanentWidget(iteration_label_);
+  statusBar()->addPermanentWidget(rate_label_);
+  statusBar()->addPermanentWidget(loss_label_);
+}
+
+void MainWindow::read_settings() {
+  QSettings s;
+  if (!restoreGeometry(s.value("window/geometry").toByteArray())) resize(1600, 960);
+  restoreState(s.value("window/state").toByteArray());
+  recent_ = s.value("files/recent").toStringList();
+  preset_ = s.value("run/preset", kDefaultPreset).toString();
+  if (QAction* a = action("preset_" + preset_)) a->setChecked(true);
+  rebuild_recent_menu();
+}
+
+void MainWindow::write_settings() {
+  QSettings s;
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
+  s.setValue("files/recent", recent_);
+  s.setValue("run/preset", preset_);
+}
+
+void MainWindow::add_recent(const QString& path) {
+  recent_.removeAll(path);
+  recent_.prepend(path);
+  while (recent_.size() > kMaxRecent) recent_.removeLast();
+  QSettings().setValue("files/recent", recent_);
+  rebuild_recent_menu();
+}
+
+void MainWindow::rebuild_recent_menu() {
+  recent_menu_->clear();
+  for (const QString& r : recent_) {
+    QAction* a = recent_menu_->addAction(r);
+    connect(a, &QAction::triggered, this, [this, r] {
+      const auto p = fspath(r);
+      if (std::filesystem::exists(sidecar_of(p)))
+        open_session(p);
+      else
+        open_inputs({p});
+    });
+  }
+  recent_menu_->setEnabled(!recent_.isEmpty());
+}
+
+LoopConfig MainWindow::current_config() const {
+  if (config_override_) return *config_override_;
+  try {
+    return LoopConfig::preset(preset_.toStdString());
+  } catch (const std::exception&) {
+    return LoopConfig{};
+  }
+}
+
+bool MainWindow::loading() const { return loader_.busy(); }
+
+bool MainWindow::dirty() const {
+  return runner_ && runner_->status().iteration != saved_iteration_;
+}
+
+void MainWindow::open_inputs(const std::vector<std::filesystem::path>& inputs) {
+  if (inputs.empty()) return;
+  LoadRequest r;
+  r.inputs = inputs;
+  r.config = current_config();
+  r.dataset.masks = masks_override_ ? *masks_override_ : masks_for(inputs);
+  if (runner_) runner_->pause();
+  loader_.start(std::move(r));
+  progress_->setValue(0);
+  progress_->show();
+  cancel_button_->show();
+  update_actions();
+}
+
+void MainWindow::open_session(const std::filesystem::path& path) {
+  try {
+    LoadRequest r;
+    r.config = Loop::session_config(path);
+    r.session = path;
+    std::ifstream in(sidecar_of(path));
+    if (in) {
+      const nlohmann::json j = nlohmann::json::parse(in);
+      for (const auto& p : j.at("inputs")) r.inputs.emplace_back(p.get<std::string>());
+      r.dataset.masks = j.value("masks", std::string("auto"));
+      r.dataset.invert_masks = j.value("invert_masks", false);
+    } else if (!inputs_.empty()) {
+      r.inputs = inputs_;  // a session saved elsewhere: assume the photos open now
+      r.dataset.masks = masks_for(inputs_);
+    } else {
+      throw std::runtime_error(sidecar_of(path).string() + ": missing (it names the session's photos)");
+    }
+    if (runner_) runner_->pause();
+    loader_.start(std::move(r));
+    progress_->setValue(0);
+    progress_->show();
+    cancel_button_->show();
+    update_actions();
+  } catch (const std::exception& e) {
+    show_error(tr("Open Session"), e.what());
+    if (on_loaded_) on_loaded_(false);
+  }
+}
+
+void MainWindow::loaded() {
+  progress_->hide();
+  cancel_button_->hide();
+  std::unique_ptr<Loop> loop = loader_.take_loop();
+  if (!loop) {
+    if (!loader_.cancelled()) show_error(tr("Open"), loader_.error());
+    else statusBar()->showMessage(tr("Loading cancelled"), 4000);
+    update_actions();
+    if (on_loaded_) on_loaded_(false);
+    return;
+  }
+  // Replace the running fit: stop its worker first, so nothing reads the old loop afterwards.
+  dashboard_.set_runner(nullptr);
+  if (runner_) runner_->stop();
+  runner_.reset();
+
+  const LoadRequest& request = loader_.request();
+  inputs_ = request.inputs;
+  session_path_ = request.session;
+  saved_iteration_ = loop->iteration();
+  dock_->set_dataset(loop->dataset());
+  std::vector<std::string> names;
+  for (const Photo& p : loop->dataset().photos) names.push_back(p.path.filename().string());
+  const auto skipped = loop->dataset().skipped;
+  runner_ = std::make_unique<LoopRunner>(std::move(loop));
+  dashboard_.set_photo_names(std::move(names));
+  dashboard_.set_runner(runner_.get());
+  if (!request.session.empty()) {
+    add_recent(qpath(request.session));
+  } else {
+    for (const auto& p : request.inputs) add_recent(qpath(std::filesystem::absolute(p)));
+    QSettings().setValue("files/last_folder", qpath(std::filesystem::absolute(request.inputs.front()).parent_path()));
+  }
+  QString title = request.session.empty() ? qpath(request.inputs.front().filename()) : qpath(request.session.filename());
+  if (request.inputs.size() > 1) title += tr(" and %1 more").arg(request.inputs.size() - 1);
+  setWindowTitle(title + " — invgfx");
+  QString message = tr("%1 photos loaded — press Start (F5)").arg(runner_->num_photos());
+  if (!skipped.empty()) message += tr("; %1 skipped: %2").arg(skipped.size()).arg(QString::fromStdString(skipped[0]));
+  statusBar()->showMessage(message, 8000);
+  update_actions();
+  view_->update();
+  if (on_loaded_) on_loaded_(true);
+}
+
+void MainWindow::run_action(const std::string& name) {
+  if (!runner_) return;
+  if (name == "start") runner_->start();
+  else if (name == "pause") runner_->pause();
+  else if (name == "step") runner_->step_once();
+  else if (name == "reset") {
+    runner_->pause();
+    runner_->reset();
+    saved_iteration_ = 0;
+  } else if (name == "refine") {
+    runner_->post([](Loop& loop) { loop.start_refinement(); });
+    runner_->start();
+  }
+  update_actions();
+  view_->update();
+}
+
+void MainWindow::update_actions() {
+  const bool have = runner_ != nullptr;
+  const bool running = have && runner_->status().running;
+  action("run_start")->setEnabled(have && !running);
+  action("run_pause")->setEnabled(running);
+  action("run_step")->setEnabled(have && !running);
+  action("run_reset")->setEnabled(have);
+  action("run_refine")->setEnabled(have);
+  action("file_save_session")->setEnabled(have);
+  action("file_save_session_as")->setEnabled(have);
+  action("file_export")->setEnabled(have);
+}
+
+void MainWindow::update_status() {
+  if (!runner_ || !view_) return;
+  static uint64_t shown_version = 0;
+  const RunnerStatus st = runner_->status();
+  QString state = st.running ? tr("running") : tr("paused");
+  if (st.phase == LoopPhase::kDone) state = tr("done");
+  if (st.recoveries > 0) state += tr(" — diverged and recovered %1×").arg(st.recoveries);
+  if (!st.error.empty()) state += tr(" — error: %1").arg(QString::fromStdString(st.error));
+  state += QString(" · %1").arg(QString::fromUtf8(to_string(st.phase)));
+  state_label_->setText(state);
+  iteration_label_->setText(tr("iteration %1").arg(st.iteration));
+  rate_label_->setText(tr("%1 steps/s").arg(st.steps_per_second, 0, 'f', 1));
+  loss_label_->setText(std::isfinite(st.loss) ? tr("loss %1").arg(st.loss, 0, 'g', 4) : tr("loss –"));
+  if (st.version != shown_version) {
+    shown_version = st.version;
+    view_->update();
+    if (dashboard_.has_snapshot()) dock_->set_losses(dashboard_.snapshot().photo_loss, dashboard_.snapshot().photo);
+  }
+  view_->set_animating(dashboard_.turntable() && dashboard_.panels().mesh);
+  update_actions();
+}
+
+void MainWindow::show_error(const QString& title, const QString& message) {
+  last_error_ = message;
+  statusBar()->showMessage(title + ": " + message, 10000);
+  if (confirm_close_) QMessageBox::warning(this, title, message);
+}
+
+void MainWindow::save_session_to(const std::filesystem::path& path) {
+  if (!runner_) throw std::runtime_error("no fit to save");
+  int64_t iteration = 0;
+  runner_->call([&](Loop& loop) {
+    loop.save_session(path);
+    iteration = loop.iteration();
+  });
+  nlohmann::json j;
+  j["inputs"] = nlohmann::json::array();
+  for (const auto& p : inputs_) j["inputs"].push_back(std::filesystem::absolute(p).string());
+  j["masks"] = masks_override_ ? *masks_override_ : masks_for(inputs_);
+  j["preset"] = preset_.toStdString();
+  write_file_atomically(sidecar_of(path), j.dump(2) + "\n");
+  session_path_ = path;
+  saved_iteration_ = iteration;
+  add_recent(qpath(path));
+  statusBar()->showMessage(tr("Session saved to %1").arg(qpath(path)), 5000);
+}
+
+void MainWindow::export_to(const std::filesystem::path& dir) {
+  if (!runner_) throw std::runtime_error("no fit to export");
+  const int photo = dashboard_.has_snapshot() ? dashboard_.snapshot().photo : 0;
+  runner_->call([&](Loop& loop) { write_fit_outputs(loop, photo, loop.metrics(), dir); });
+  statusBar()->showMessage(tr("Exported to %1").arg(qpath(dir)), 5000);
+}
+
+void MainWindow::open_photos_dialog() {
+  QSettings s;
+  const QStringList files = QFileDialog::getOpenFileNames(
+      this, tr("Open Photos"), s.value("files/last_folder").toString(),
+      tr("Photos (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.dng *.cr2 *.cr3 *.nef *.arw *.raf *.orf *.rw2);;All files (*)"));
+  if (files.isEmpty()) return;
+  std::vector<std::filesystem::path> inputs;
+  for (const QString& f : files) inputs.push_back(fspath(f));
+  open_inputs(inputs);
+}
+
+void MainWindow::open_folder_dialog() {
+  QSettings s;
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Folder"), s.value("files/last_folder").toString());
+  if (!dir.isEmpty()) open_inputs({fspath(dir)});
+}
+
+void MainWindow::open_session_dialog() {
+  QSettings s;
+  const QString file = QFileDialog::getOpenFileName(this, tr("Open Session"), s.value("files/last_session").toString(),
+                                                    tr("Sessions (*.session);;All files (*)"));
+  if (file.isEmpty()) return;
+  s.setValue("files/last_session", QFileInfo(file).absolutePath());
+  open_session(fspath(file));
+}
+
+bool MainWindow::save_session_dialog() {
+  if (!runner_) return false;
+  QSettings s;
+  QString file = QFileDialog::getSaveFileName(this, tr("Save Session"),
+                                              s.value("files/last_session").toString() + "/fit.session",
+                                              tr("Sessions (*.session)"));
+  if (file.isEmpty()) return false;
+  if (!file.endsWith(".session")) file += ".session";
+  s.setValue("files/last_session", QFileInfo(file).absolutePath());
+  try {
+    save_session_to(fspath(file));
+    return true;
+  } catch (const std::exception& e) {
+    show_error(tr("Save Session"), e.what());
+    return false;
+  }
+}
+
+void MainWindow::export_dialog() {
+  if (!runner_) return;
+  QSettings s;
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Export Scene (OBJ, GLB, PLY, JSON) to Folder"),
+                                                        s.value("files/last_export").toString());
+  if (dir.isEmpty()) return;
+  s.setValue("files/last_export", dir);
+  const int photo = dashboard_.has_snapshot() ? dashboard_.snapshot().photo : 0;
+  const std::filesystem::path target = fspath(dir);
+  // Written by the worker between steps; the window polls the result instead of waiting on it.
+  auto future = std::make_shared<std::future<void>>(
+      runner_->post([photo, target](Loop& loop) { write_fit_outputs(loop, photo, loop.metrics(), target); }));
+  statusBar()->showMessage(tr("Exporting to %1…").arg(dir));
+  auto* poll = new QTimer(this);
+  connect(poll, &QTimer::timeout, this, [this, poll, future, dir] {
+    if (future->wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    poll->deleteLater();
+    try {
+      future->get();
+      statusBar()->showMessage(tr("Exported mesh.obj, scene.glb, scene.ply, scene.json to %1").arg(dir), 8000);
+    } catch (const std::exception& e) {
+      show_error(tr("Export"), e.what());
+    }
+  });
+  poll->start(50);
+}
+
+void MainWindow::about() {
+  QString gl = tr("unknown");
+  if (view_->context()) {
+    view_->makeCurrent();
+    gl = QString::fromLatin1(reinterpret_cast<const char*>(view_->glGetString(GL_VERSION))) + ", " +
+         QString::fromLatin1(reinterpret_cast<const char*>(view_->glGetString(GL_RENDERER)));
+    view_->doneCurrent();
+  }
+  QMessageBox::about(
+      this, tr("About invgfx"),
+      tr("<h3>invgfx %1</h3><p>Self-supervised inverse graphics: a differentiable rasterizer and a "
+         "differentiable camera ISP in one optimisation loop.</p>"
+         "<p>Qt %2 · Dear ImGui %3 · Eigen %4.%5.%6 · OpenCV %7 · LibRaw %8 · nlohmann-json %9.%10.%11 · "
+         "OpenMP %12</p><p>OpenGL %13</p>")
+          .arg(INVGFX_VERSION, qVersion(), ImGui::GetVersion())
+          .arg(EIGEN_WORLD_VERSION)
+          .arg(EIGEN_MAJOR_VERSION)
+          .arg(EIGEN_MINOR_VERSION)
+          .arg(CV_VERSION, LibRaw::version())
+          .arg(NLOHMANN_JSON_VERSION_MAJOR)
+          .arg(NLOHMANN_JSON_VERSION_MINOR)
+          .arg(NLOHMANN_JSON_VERSION_PATCH)
+          .arg(_OPENMP)
+          .arg(gl));
+}
+
+QImage MainWindow::grab_window() {
+  update_status();
+  // ImGui lays out a frame from the previous frame's sizes; two frames make the grab current.
+  view_->grabFramebuffer();
+  view_->grabFramebuffer();
+  return grab().toImage();
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  if (confirm_close_ && dirty()) {
+    const auto answer = QMessageBox::question(this, tr("Unsaved fit"),
+                                              tr("The fit has changed since it was last saved. Save the session?"),
+                                              QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel,
+                                              QMessageBox::Save);
+    if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && !save_session_dialog())) {
+      e->ignore();
+      return;
+    }
+  }
+  write_settings();
+  loader_.cancel();
+  dashboard_.set_runner(nullptr);
+  if (runner_) runner_->stop();  // finishes the current step, then the worker exits
+  e->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+  if (e->mimeData()->hasUrls()) e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+  std::vector<std::filesystem::path> inputs;
+  for (const QUrl& url : e->mimeData()->urls())
+    if (url.isLocalFile()) inputs.push_back(fspath(url.toLocalFile()));
+  if (inputs.empty()) return;
+  e->acceptProposedAction();
+  if (inputs.size() == 1 && std::filesystem::exists(sidecar_of(inputs[0])))
+    open_session(inputs[0]);
+  else
+    open_inputs(inputs);
+}
+
+}  // namespace invgfx

@@ -1,0 +1,60 @@
+// Loads photos and builds the loop off the GUI thread: expanding the inputs, reading and resizing
+// the photos (and computing masks), constructing the Loop, and restoring a session when asked. It
+// reports progress per photo and can be cancelled between photos.
+#pragma once
+
+#include "app/loop.h"
+
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace invgfx {
+
+struct LoadRequest {
+  std::vector<std::filesystem::path> inputs;  // files, lists, folders
+  LoopConfig config;                          // dataset size follows config.render.size
+  DatasetOptions dataset;
+  std::filesystem::path session;              // restored after construction when not empty
+};
+
+class PhotoLoader : public QObject {
+  Q_OBJECT
+
+ public:
+  explicit PhotoLoader(QObject* parent = nullptr);
+  ~PhotoLoader() override;  // cancels and joins
+
+  // Starts loading; a load in progress is cancelled first.
+  void start(LoadRequest request);
+  void cancel();
+  bool busy() const { return busy_; }
+
+  // After finished(): the loop (null on error or cancel), and what went wrong.
+  std::unique_ptr<Loop> take_loop();
+  QString error() const;
+  bool cancelled() const { return cancelled_; }
+  const LoadRequest& request() const { return request_; }
+
+ signals:
+  void progress(int index, int count, const QString& path);
+  void finished();
+
+ private:
+  void join();
+
+  std::thread thread_;
+  std::atomic<bool> cancel_{false}, busy_{false}, cancelled_{false};
+  mutable std::mutex mutex_;
+  std::unique_ptr<Loop> loop_;
+  QString error_;
+  LoadRequest request_;
+};
+
+}  // namespace invgfx
