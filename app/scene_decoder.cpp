@@ -17,11 +17,6 @@ namespace invgfx {
 
 namespace {
 
-// SH coefficients are decoded in radiance units: a constant environment of radiance ℓ has
-// L00 = 2√π·ℓ, for which shading.h gives E/π = ℓ (E = c4·L00, c4 = √π/2; Ramamoorthi & Hanrahan 2001).
-// So sh_base is the radiance a fresh network lights the scene with, whatever the basis scaling.
-constexpr double kShRadiance = 3.5449077018110318;  // 2√π
-
 // Channel plan of the texture decoder: 64 channels on the 4×4 grid, halved per ×2 block down to 8 (the
 // 64² blocks dominate the cost: 8 channels there make the head ≈ 7 M multiply-adds per image).
 constexpr int kTextureBaseChannels = 64, kTextureMinChannels = 8, kTextureGrid = 4;
@@ -193,8 +188,8 @@ SceneDecoderT<T>::SceneDecoderT(const Mesh& tmpl, const SceneDecoderOptions& o) 
   init_default(*m.light, o.seed + 3);
   scale_last(m.light->weight(), m.light->bias(), o.last_layer_scale);
   if (o.light == LightModel::kSphericalHarmonics) {
-    // Soft frontal light: besides the uniform L00, a little radiance from +z (towards the default
-    // camera, render/camera.h orbit at az = 0) and from above (+y), as radiance fractions of sh_base.
+    // Soft frontal light: besides the uniform L00, a little light from +z (towards the default camera,
+    // render/camera.h orbit at az = 0) and from above (+y), as fractions of sh_base.
     if (o.sh_range > 0) {
       const double front = std::min(0.25 * o.sh_base, 0.9 * o.sh_range) / o.sh_range;
       const double above = std::min(0.1 * o.sh_base, 0.9 * o.sh_range) / o.sh_range;
@@ -316,7 +311,7 @@ void SceneDecoderT<T>::forward(const TensorT<T>& code, std::vector<SceneT<T>>& s
       for (int64_t k = 0; k < L; ++k) {
         t[k] = std::tanh(u[k]);
         const double base = k % 9 == 0 ? o.sh_base : 0.0;
-        out[k] = static_cast<T>(kShRadiance) * (static_cast<T>(base) + static_cast<T>(o.sh_range) * t[k]);
+        out[k] = static_cast<T>(base) + static_cast<T>(o.sh_range) * t[k];
       }
     } else {
       for (int64_t k = 0; k < L; ++k) {
@@ -451,7 +446,7 @@ void SceneDecoderT<T>::backward(const TensorT<T>& code, const std::vector<SceneT
       const T* t = m.light_t.data() + b * L;
       for (int64_t k = 0; k < L; ++k) {
         if (o.light == LightModel::kSphericalHarmonics)
-          g[k] = gl[k] * static_cast<T>(kShRadiance * o.sh_range) * (T(1) - t[k] * t[k]);
+          g[k] = gl[k] * static_cast<T>(o.sh_range) * (T(1) - t[k] * t[k]);
         else
           g[k] = (k >= 3 && k < 6) ? gl[k] : gl[k] * t[k] * (T(1) - t[k]);
       }

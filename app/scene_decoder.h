@@ -8,8 +8,7 @@
 //   texture:    a small decoder (linear → 4×4 grid → [upsample ×2 → conv3×3 → LeakyReLU]… → conv)
 //               to 3×T×T, then sigmoid; or, with per_vertex_color, linear → V×3 sigmoid colours
 //               into SceneT::colors (texture left empty).                               group "texture"
-//   light:      SH: L00 = sh_base + sh_range·tanh(·), others sh_range·tanh(·), in radiance units
-//               (each coefficient is 2√π times that, so L00 alone lights with radiance sh_base, shading.h);
+//   light:      SH: L00 = sh_base + sh_range·tanh(·), others sh_range·tanh(·);
 //               ambient+directional: ambient, colour ∈ (0, 1) by sigmoid, direction unbounded
 //               (normalised by the shader).                                             group "light"
 //   camera:     azimuth = az0 + az_range·tanh, elevation = el0 + el_range·tanh,

@@ -3,6 +3,7 @@
 // code and every head's parameters, and the learn_* / frozen / group options do what they say.
 #include "app/scene_decoder.h"
 
+#include "app/scene_render.h"
 #include "core/gradcheck.h"
 #include "core/random.h"
 #include "render/mesh_templates.h"
@@ -17,8 +18,6 @@
 
 namespace invgfx {
 namespace {
-
-constexpr double kTwoSqrtPi = 3.5449077018110318;
 
 template <class T>
 TensorT<T> random_code(int64_t b, int64_t z, uint64_t seed, double sd = 1.0) {
@@ -146,8 +145,8 @@ TEST(SceneDecoder, FreshNetworkDecodesTheSensibleScene) {
     }
     ASSERT_EQ(s.light.numel(), 27);
     for (int c = 0; c < 3; ++c) {
-      // L00 in radiance units ≈ sh_base; the frontal L10 is positive and smaller.
-      EXPECT_NEAR(s.light[c * 9] / kTwoSqrtPi, opt.sh_base, 0.05);
+      // L00 ≈ sh_base; the frontal L10 is positive and smaller.
+      EXPECT_NEAR(s.light[c * 9], opt.sh_base, 0.05);
       EXPECT_GT(s.light[c * 9 + 2], 0.f);
       EXPECT_LT(s.light[c * 9 + 2], s.light[c * 9]);
     }
@@ -161,6 +160,38 @@ TEST(SceneDecoder, FreshNetworkDecodesTheSensibleScene) {
   }
   // Different codes give (slightly) different scenes: the heads do read the code.
   EXPECT_NE(scenes[0].camera[0], scenes[1].camera[0]);
+}
+
+TEST(SceneDecoder, FreshSceneRendersAsALitGreySphereOverTheBackground) {
+  // Heads and renderer agree on the layout: the decoded scene of a fresh network is the template sphere
+  // in the middle of the default view, grey, lit more from the front than from below, over the
+  // background colour.
+  const Mesh mesh = make_icosphere<float>(3);
+  SceneDecoderOptions opt;
+  opt.code_size = 16;
+  opt.texture_size = 16;
+  SceneDecoder dec(mesh, opt);
+  std::vector<Scene> scenes;
+  dec.forward(random_code<float>(1, 16, 5), scenes);
+  RenderOptions ro;
+  ro.size = 64;
+  SceneRenderer renderer(mesh, ro);
+  Tensor rgb, alpha;
+  renderer.forward(scenes[0], rgb, alpha);
+  ASSERT_EQ(rgb.shape(), Shape({3, 64, 64}));
+  EXPECT_NEAR(alpha.at(0, 32, 32), 1.f, 1e-6);
+  EXPECT_NEAR(alpha.at(0, 1, 1), 0.f, 1e-6);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(rgb.at(c, 1, 1), opt.background0, 0.02) << c;
+  const float centre = rgb.at(1, 32, 32);
+  EXPECT_GT(centre, 0.1f);
+  EXPECT_LT(centre, 0.9f);
+  EXPECT_NEAR(rgb.at(0, 32, 32), centre, 0.02f);  // grey
+  EXPECT_NEAR(rgb.at(2, 32, 32), centre, 0.02f);
+  // Lower limb (normal pointing down, away from the light from above) is darker than the centre.
+  int low = 32;
+  while (low < 63 && alpha.at(0, low + 1, 32) > 0.99f) ++low;
+  EXPECT_GT(low, 40);
+  EXPECT_LT(rgb.at(1, low - 2, 32), centre);
 }
 
 TEST(SceneDecoder, OutputsStayInTheirBoundsForLargeWeights) {
