@@ -38,6 +38,7 @@ in vec2 v_uv;
 in vec3 v_color;
 uniform sampler2D albedo;
 uniform bool textured;
+uniform float exposure;
 out vec4 frag;
 vec3 encode(vec3 x) {
   x = clamp(x, 0.0, 1.0);
@@ -47,7 +48,7 @@ void main() {
   vec3 n = normalize(v_normal);
   float diffuse = abs(n.z);
   vec3 a = textured ? texture(albedo, v_uv).rgb : v_color;
-  frag = vec4(encode(a * (0.35 + 0.8 * diffuse)), 1.0);
+  frag = vec4(encode(exposure * a * (0.35 + 0.8 * diffuse)), 1.0);
 }
 )";
 
@@ -152,6 +153,14 @@ void MeshView::set_mesh(const Mesh& input) {
     // Stored linear; sRGB-encoded bytes lose less precision in the dark, decoded in the shader
     // would need an sRGB texture format, so the albedo is kept linear (shading is done on it).
     const Tensor& t = m.texture;
+    // The fitted albedo carries whatever brightness the fitted light lacks; expose the view so the
+    // brightest channel's mean sits at mid grey instead of clipping.
+    double sums[3] = {0, 0, 0};
+    const int64_t texels = t.dim(1) * t.dim(2);
+    for (int k = 0; k < 3; ++k)
+      for (int64_t i = 0; i < texels; ++i) sums[k] += t[k * texels + i];
+    const double top = std::max({sums[0], sums[1], sums[2]}) / static_cast<double>(std::max<int64_t>(1, texels));
+    exposure_ = static_cast<float>(std::clamp(0.45 / std::max(top, 1e-3), 0.25, 2.0));
     image.resize(static_cast<int>(t.dim(2)), static_cast<int>(t.dim(1)));
     const int64_t plane = t.dim(1) * t.dim(2);
     for (int64_t i = 0; i < plane; ++i) {
@@ -203,6 +212,7 @@ unsigned MeshView::render(int w, int h, const OrbitView& view) {
   program_->setUniformValue("mvp", projection * model_view);
   program_->setUniformValue("model_view", model_view);
   program_->setUniformValue("textured", textured_);
+  program_->setUniformValue("exposure", textured_ ? exposure_ : 1.f);
   program_->setUniformValue("albedo", 0);
   gl_->glActiveTexture(GL_TEXTURE0);
   gl_->glBindTexture(GL_TEXTURE_2D, texture_);

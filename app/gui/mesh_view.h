@@ -42,6 +42,7 @@ class MeshView {
   unsigned vao_ = 0, vbo_ = 0, ibo_ = 0, texture_ = 0;
   int index_count_ = 0;
   bool textured_ = false;
+  float exposure_ = 1.f;
   float center_[3] = {0, 0, 0};
   float radius_ = 1;
 };
