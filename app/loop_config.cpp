@@ -148,6 +148,7 @@ void LoopConfig::check() const {
   require(decoder.texture_size >= 8 && (decoder.texture_size & (decoder.texture_size - 1)) == 0,
           "decoder.texture_size", "must be a power of two ≥ 8");
   require(decoder.max_offset >= 0, "decoder.max_offset", "must be ≥ 0");
+  require(decoder.shape_modes >= 1, "decoder.shape_modes", "must be ≥ 1");
   require(decoder.d0 > 0, "decoder.d0", "must be > 0");
   require(decoder.background0 > 0 && decoder.background0 < 1, "decoder.background0", "must be in (0, 1)");
   require(!encoder.channels.empty(), "encoder.channels", "must list at least one layer");
@@ -205,7 +206,7 @@ nlohmann::json LoopConfig::to_json() const {
         {"sh_range", d.sh_range},         {"az0", d.az0},                   {"az_range", d.az_range},
         {"el0", d.el0},                   {"el_range", d.el_range},         {"d0", d.d0},
         {"dist_range", d.dist_range},     {"roll_range", d.roll_range},     {"background0", d.background0},
-        {"last_layer_scale", d.last_layer_scale}, {"seed", d.seed}}},
+        {"shape_modes", d.shape_modes},   {"last_layer_scale", d.last_layer_scale}, {"seed", d.seed}}},
       {"encoder",
        {{"channels", encoder.channels},
         {"kernel", encoder.kernel},
@@ -277,7 +278,7 @@ LoopConfig LoopConfig::from_json(const nlohmann::json& j, const LoopConfig& base
     const Reader t = r.sub("decoder");
     t.known({"code_size", "texture_size", "per_vertex_color", "symmetric", "learn_shape", "learn_texture",
              "learn_camera", "max_offset", "sh_base", "sh_range", "az0", "az_range", "el0", "el_range", "d0",
-             "dist_range", "roll_range", "background0", "last_layer_scale", "seed"});
+             "dist_range", "roll_range", "background0", "shape_modes", "last_layer_scale", "seed"});
     SceneDecoderOptions& d = c.decoder;
     t.number("code_size", d.code_size);
     t.number("texture_size", d.texture_size);
@@ -287,6 +288,7 @@ LoopConfig LoopConfig::from_json(const nlohmann::json& j, const LoopConfig& base
     t.boolean("learn_texture", d.learn_texture);
     t.boolean("learn_camera", d.learn_camera);
     t.number("max_offset", d.max_offset);
+    t.number("shape_modes", d.shape_modes);
     t.number("sh_base", d.sh_base);
     t.number("sh_range", d.sh_range);
     t.number("az0", d.az0);

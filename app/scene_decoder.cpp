@@ -17,8 +17,8 @@ namespace invgfx {
 
 namespace {
 
-// Channel plan of the texture decoder: 64 channels on the 4×4 grid, halved per ×2 block down to 8 (the
-// 64² blocks dominate the cost: 8 channels there make the head ≈ 7 M multiply-adds per image).
+// Channel plan of the texture decoder: 64 channels on the 4×4 grid, halved per ×2 block down to 8,
+// hidden blocks up to T/2 and the output conv at T (for T = 128: ≈ 7 M multiply-adds per image).
 constexpr int kTextureBaseChannels = 64, kTextureMinChannels = 8, kTextureGrid = 4;
 constexpr double kLeakySlope = 0.2;
 
@@ -85,8 +85,8 @@ struct SceneDecoderT<T>::Impl {
   TensorT<T> fixed_texture;          // learn_texture false: the initial texture (or colours)
 
   // Heads (null when the head is off). The texture head is one Sequential (fc → … → out conv).
-  std::unique_ptr<LinearT<T>> shape, colors, light, camera, background;
-  std::unique_ptr<SequentialT<T>> texture;
+  std::unique_ptr<LinearT<T>> colors, light, camera, background;
+  std::unique_ptr<SequentialT<T>> shape, texture;
 
   // Forward results each backward needs: the heads' pre-activations and their bounded outputs.
   TensorT<T> shape_u, shape_t;       // B×3V, t = tanh(u)
@@ -104,6 +104,7 @@ SceneDecoderT<T>::SceneDecoderT(const Mesh& tmpl, const SceneDecoderOptions& o) 
   m.opt = o;
   auto bad = [](const std::string& what) { throw std::invalid_argument("SceneDecoder: " + what); };
   if (o.code_size < 1) bad("code_size must be ≥ 1, got " + std::to_string(o.code_size));
+  if (o.shape_modes < 1) bad("shape_modes must be ≥ 1, got " + std::to_string(o.shape_modes));
   const bool tex_head = o.learn_texture && !o.per_vertex_color;
   if (tex_head && (o.texture_size < 8 || (o.texture_size & (o.texture_size - 1)) != 0))
     bad("texture_size must be a power of two ≥ 8, got " + std::to_string(o.texture_size));
@@ -135,10 +136,13 @@ SceneDecoderT<T>::SceneDecoderT(const Mesh& tmpl, const SceneDecoderOptions& o) 
       }
       m.mirror = reg.mirror();
     }
-    m.shape = std::make_unique<LinearT<T>>(Z, 3 * V);
+    m.shape = std::make_unique<SequentialT<T>>("shape");
+    // No bias on the modes: W₂b₁ would only repeat b₂.
+    m.shape->template emplace<LinearT<T>>("modes", Z, int64_t{o.shape_modes}, false);
+    auto& out = m.shape->template emplace<LinearT<T>>("fc", int64_t{o.shape_modes}, 3 * V);
     init_default(*m.shape, o.seed + 1);
-    scale_last(m.shape->weight(), m.shape->bias(), o.last_layer_scale);
-    label<T>(*m.shape, "shape.fc", group::kShape);
+    scale_last(out.weight(), out.bias(), o.last_layer_scale);
+    label<T>(*m.shape, "shape", group::kShape);
   }
 
   if (o.learn_texture && o.per_vertex_color) {
@@ -153,7 +157,7 @@ SceneDecoderT<T>::SceneDecoderT(const Mesh& tmpl, const SceneDecoderOptions& o) 
     seq->template emplace<ReshapeT<T>>("grid", c, kTextureGrid, kTextureGrid);
     seq->template emplace<LeakyReLUT<T>>("act0", kLeakySlope);
     int block = 1;
-    for (int s = kTextureGrid; s < o.texture_size; s *= 2, ++block) {
+    for (int s = kTextureGrid; s < o.texture_size / 2; s *= 2, ++block) {
       const int64_t c_out = std::max<int64_t>(kTextureMinChannels, c / 2);
       const std::string b = std::to_string(block);
       seq->template emplace<UpsampleT<T>>("up" + b, UpsampleOptions{2, UpsampleMode::kNearest});
@@ -161,6 +165,10 @@ SceneDecoderT<T>::SceneDecoderT(const Mesh& tmpl, const SceneDecoderOptions& o) 
       seq->template emplace<LeakyReLUT<T>>("act" + b, kLeakySlope);
       c = c_out;
     }
+    // The last ×2 goes straight into the output conv: a hidden conv at full resolution would be half
+    // the head's cost, and per-photo refinement fits the texels directly afterwards anyway.
+    if (o.texture_size > kTextureGrid)
+      seq->template emplace<UpsampleT<T>>("up" + std::to_string(block), UpsampleOptions{2, UpsampleMode::kNearest});
     auto& out = seq->template emplace<Conv2dT<T>>("out", Conv2dOptions::square(c, 3, 3, 1, 1));
     init_default(*seq, o.seed + 2);
     scale_last(out.weight(), out.bias(), o.last_layer_scale);  // sigmoid(0) = mid-grey

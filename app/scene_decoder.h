@@ -2,10 +2,14 @@
 // Each head's output is bounded so that a freshly initialised network (small last-layer weights)
 // decodes a sensible scene: the template shape, mid-grey texture, soft frontal light, the default
 // camera and a mid-grey background.
-//   shape:      offsets o = max_offset·tanh(W_s z), optionally made left/right symmetric
+//   shape:      offsets o = max_offset·tanh(W₂W₁z + b₂), optionally made left/right symmetric
 //               (o_i ← ½(o_i + M o_m(i)), M = diag(−1, 1, 1), m the mirror map of the template);
-//               positions = template + o.                                              group "shape"
-//   texture:    a small decoder (linear → 4×4 grid → [upsample ×2 → conv3×3 → LeakyReLU]… → conv)
+//               positions = template + o. W₁: Z → K shape modes, W₂: K → 3V, no activation
+//               between: the bias b₂ holds the per-vertex mean offsets, and the code moves the shape
+//               along K learnt deformation modes (a rank-K linear head, ≈ 8× fewer weights than a
+//               full Z → 3V layer for the level-4 icosphere; the optimizer's cost follows).   group "shape"
+//   texture:    a small decoder (linear → 4×4 grid → [upsample ×2 → conv3×3 → LeakyReLU]… to T/2 →
+//               upsample ×2 → conv)
 //               to 3×T×T, then sigmoid; or, with per_vertex_color, linear → V×3 sigmoid colours
 //               into SceneT::colors (texture left empty).                               group "texture"
 //   light:      SH: L00 = sh_base + sh_range·tanh(·), others sh_range·tanh(·);
@@ -32,6 +36,7 @@ struct SceneDecoderOptions {
   int texture_size = 64;            // T, texels per side, power of two ≥ 8
   bool per_vertex_color = false;    // see above
   bool symmetric = true;            // left/right symmetric shape offsets
+  int shape_modes = 64;             // K, deformation modes of the shape head, ≥ 1
   bool learn_shape = true;          // false: positions = template (no head; e.g. a known OBJ template)
   bool learn_texture = true;        // false: texture = initial_texture (no head)
   bool learn_camera = true;         // false: camera fixed at (az0, el0, d0, 0)

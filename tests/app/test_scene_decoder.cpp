@@ -200,7 +200,8 @@ TEST(SceneDecoder, OutputsStayInTheirBoundsForLargeWeights) {
   opt.code_size = 16;
   opt.texture_size = 8;
   opt.light = LightModel::kAmbientDirectional;
-  SceneDecoderD dec(mesh.cast<float>(), opt);
+  const Mesh tmpl = mesh.cast<float>();  // the template as the decoder holds it
+  SceneDecoderD dec(tmpl, opt);
   dec.visit_parameters([](ParameterD& p) {
     for (double& v : p.value) v *= 200;
   });
@@ -209,7 +210,7 @@ TEST(SceneDecoder, OutputsStayInTheirBoundsForLargeWeights) {
   dec.forward(code, scenes);
   for (const SceneD& s : scenes) {
     for (int64_t i = 0; i < s.positions.numel(); ++i)
-      EXPECT_LE(std::abs(s.positions[i] - mesh.positions[i]), opt.max_offset + 1e-12);
+      EXPECT_LE(std::abs(s.positions[i] - static_cast<double>(tmpl.positions[i])), opt.max_offset + 1e-12);
     for (double v : s.texture) EXPECT_TRUE(v >= 0 && v <= 1);
     for (int k : {0, 1, 2, 6, 7, 8}) EXPECT_TRUE(s.light[k] >= 0 && s.light[k] <= 1);
     EXPECT_LE(std::abs(s.camera[0] - opt.az0), opt.az_range + 1e-12);
@@ -307,8 +308,37 @@ TEST(SceneDecoder, ParametersCarryTheirHeadsGroup) {
   });
   EXPECT_EQ(groups, (std::set<std::string>{"shape", "texture", "light", "camera", "background"}));
   EXPECT_TRUE(names.count("shape.fc.weight"));
+  EXPECT_TRUE(names.count("shape.modes.weight"));
   EXPECT_TRUE(names.count("texture.out.weight"));
   EXPECT_TRUE(names.count("camera.fc.bias"));
+}
+
+// The shape head is rank K: Z·K + K·3V + 3V weights, and its bias alone can place every vertex
+// (the single-photo case), whatever K is.
+TEST(SceneDecoder, ShapeHeadHasKModesAndItsBiasReachesEveryVertex) {
+  const Mesh mesh = make_icosphere<float>(2);
+  const int64_t V = mesh.positions.dim(0);
+  SceneDecoderOptions opt;
+  opt.code_size = 16;
+  opt.texture_size = 8;
+  opt.shape_modes = 3;
+  opt.symmetric = false;
+  SceneDecoder dec(mesh, opt);
+  int64_t n = 0;
+  Parameter* bias = nullptr;
+  dec.visit_parameters([&](Parameter& p) {
+    if (p.group != "shape") return;
+    n += p.value.numel();
+    if (p.name == "shape.fc.bias") bias = &p;
+  });
+  EXPECT_EQ(n, 16 * 3 + 3 * 3 * V + 3 * V);
+  ASSERT_NE(bias, nullptr);
+  Rng rng(5);
+  rng.fill_uniform(bias->value, -2, 2);
+  std::vector<Scene> scenes;
+  dec.forward(Tensor({1, 16}), scenes);  // zero code: offsets are max_offset·tanh(b₂) exactly
+  for (int64_t i = 0; i < 3 * V; ++i)
+    EXPECT_NEAR(scenes[0].positions[i] - mesh.positions[i], opt.max_offset * std::tanh(bias->value[i]), 1e-6);
 }
 
 TEST(SceneDecoder, LearnOptionsRemoveHeadsAndFixTheirOutputs) {
@@ -437,6 +467,14 @@ TEST(SceneDecoder, BadOptionsAndAsymmetricTemplatesThrow) {
   opt.code_size = 0;
   EXPECT_THROW(SceneDecoder(mesh, opt), std::invalid_argument);
   opt.code_size = 8;
+  opt.shape_modes = 0;
+  try {
+    SceneDecoder d(mesh, opt);
+    FAIL() << "expected a throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("shape_modes"), std::string::npos) << e.what();
+  }
+  opt.shape_modes = 4;
   Mesh skew = mesh;
   skew.positions.at(0, 0) += 0.1f;  // breaks the x-mirror symmetry
   try {
