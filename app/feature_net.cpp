@@ -97,6 +97,19 @@ void FeatureNetT<T>::forward_pair(const TensorT<T>& a, const TensorT<T>& b, Tens
 }
 
 template <class T>
+void FeatureNetT<T>::forward(const TensorT<T>& a, TensorT<T>& fa) {
+  check_image(a, "a");
+  impl_->a.forward(a, fa);
+}
+
+template <class T>
+bool FeatureNetT<T>::trainable() {
+  for (ParameterT<T>* p : impl_->pa)
+    if (p->requires_grad) return true;
+  return false;
+}
+
+template <class T>
 void FeatureNetT<T>::backward_pair(const TensorT<T>& a, const TensorT<T>& b, const TensorT<T>& fa,
                                    const TensorT<T>& fb, const TensorT<T>& dL_dfa, const TensorT<T>& dL_dfb,
                                    TensorT<T>* dL_da, TensorT<T>* dL_db) {

@@ -33,6 +33,11 @@ class FeatureNetT {
 
   // a, b: N×3×H×W → fa, fb: N×C×H/4×W/4 (H, W divisible by 4).
   void forward_pair(const TensorT<T>& a, const TensorT<T>& b, TensorT<T>& fa, TensorT<T>& fb);
+  // Branch a alone, for a caller that already holds b's features (a fixed photo through frozen
+  // features): backward_pair then runs with dL_db null and frozen weights, which use branch a only.
+  void forward(const TensorT<T>& a, TensorT<T>& fa);
+  // Whether any weight is being trained (then features of a fixed image change between steps).
+  bool trainable();
   // ADDS into *dL_da / *dL_db when not null (resized and zeroed if their shapes differ) and into the
   // weights' gradients when they require them.
   void backward_pair(const TensorT<T>& a, const TensorT<T>& b, const TensorT<T>& fa, const TensorT<T>& fb,

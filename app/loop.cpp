@@ -76,6 +76,19 @@ void zeros_like_into(const Scene& like, Scene& g) {
   z(like.background, g.background);
 }
 
+// f(0), …, f(n − 1), one item per thread. A single item runs outside any parallel region: libgomp
+// starts fresh threads for every region nested in another (even a one-thread one), and the stages
+// inside an item (renderer, ISP, losses) are themselves parallel.
+template <class F>
+void for_each_item(int n, const F& f) {
+  if (n == 1) {
+    f(0);
+    return;
+  }
+#pragma omp parallel for schedule(static, 1)
+  for (int i = 0; i < n; ++i) f(i);
+}
+
 bool all_finite(const float* p, int64_t n) {
   bool ok = true;
 #pragma omp parallel for reduction(&& : ok) schedule(static) if (n >= (int64_t{1} << 16))
@@ -140,9 +153,20 @@ void sync_parameters(A& from, B& to) {
 
 struct OptBox {
   std::unique_ptr<Adam> opt;
-  // Divergence guard: the state before the step in progress.
+  // Divergence guard: the state before the step in progress, of the parameters the step may change
+  // (frozen ones it leaves alone). The optimiser's state tensors and counters, found once per
+  // optimiser: Adam visits the step count, then per parameter its count and moments m, v.
   std::vector<Tensor> values, states;
   std::vector<int64_t> ints;
+  std::vector<Tensor*> state_tensors;
+  std::vector<int64_t*> state_ints;
+  std::vector<char> changed;  // per parameter: not frozen, so backed up
+  bool state_found = false;
+
+  void reset(std::unique_ptr<Adam> o) {
+    opt = std::move(o);
+    state_found = false;
+  }
 };
 
 }  // namespace
@@ -268,11 +292,11 @@ struct Loop::Impl {
     }
     name_unique(tp, {"encoder", "decoder", "features"},
                 {collect_parameters<float>(*encoder).size(), collect_parameters<float>(*decoder).size()});
-    train_opt.opt = make_adam(tp);
+    train_opt.reset(make_adam(tp));
     std::vector<Parameter*> ip = isp_learnable;
     if (denoiser)
       for (Parameter* p : collect_parameters<float>(*denoiser)) ip.push_back(p);
-    isp_opt.opt = make_adam(ip);
+    isp_opt.reset(make_adam(ip));
     apply_groups();
 
     photo_loss.assign(static_cast<size_t>(n), std::numeric_limits<double>::quiet_NaN());
@@ -372,8 +396,7 @@ struct Loop::Impl {
         denoiser->forward(raw_batch, raw_out);
         raw_src = &raw_out;
       }
-#pragma omp parallel for schedule(static, 1) if (R > 1)
-      for (int r = 0; r < R; ++r) {
+      for_each_item(R, [&](int r) {
         const int b = raw_slots[static_cast<size_t>(r)];
         Slot& s = *slot[static_cast<size_t>(b)];
         const Photo& ph = ds.photos[static_cast<size_t>(idx[static_cast<size_t>(b)])];
@@ -382,7 +405,7 @@ struct Loop::Impl {
         s.photo_isp.set_cfa(ph.raw_settings.cfa);
         s.photo_isp.forward(s.raw_in, s.raw_dev);
         copy_slice(s.raw_dev, P, b);
-      }
+      });
     }
 
     // Scenes.
@@ -402,8 +425,7 @@ struct Loop::Impl {
 
     // Per slot: render → sensor → ISP → pixel, SSIM, silhouette and mesh terms.
     Rs.resize({B, 3, S, S});
-#pragma omp parallel for schedule(static, 1) if (B > 1)
-    for (int b = 0; b < B; ++b) {
+    for_each_item(B, [&](int b) {
       Slot& s = *slot[static_cast<size_t>(b)];
       const Photo& ph = ds.photos[static_cast<size_t>(idx[static_cast<size_t>(b)])];
       const Scene& sc = scenes[static_cast<size_t>(b)];
@@ -414,7 +436,7 @@ struct Loop::Impl {
       s.photo.resize({3, S, S});
       copy_from_slice(P, b, s.photo);
       forward_slot_terms(s, ph, sc, B, grad);
-    }
+    });
 
     // Feature distance on the whole batch (one network pass for all photos).
     const bool want_photo_grad = grad && R > 0;
@@ -427,7 +449,7 @@ struct Loop::Impl {
       }
     }
     if (w.feature > 0) {
-      features->forward_pair(Rs, P, fa, fb);
+      forward_features(idx, R);
       const int64_t n = fa.numel() / B;
       if (grad) {
         dfa.resize(fa.shape());
@@ -461,8 +483,7 @@ struct Loop::Impl {
     if (!grad) return;
 
     // Backward per slot: ISP → sensor → renderer (+ mesh regularizer gradients already in dscene).
-#pragma omp parallel for schedule(static, 1) if (B > 1)
-    for (int b = 0; b < B; ++b) {
+    for_each_item(B, [&](int b) {
       Slot& s = *slot[static_cast<size_t>(b)];
       const Scene& sc = scenes[static_cast<size_t>(b)];
       copy_from_slice(dRs, b, s.d_srgb);
@@ -474,7 +495,7 @@ struct Loop::Impl {
       s.d_rgb.zero();
       s.sensor.backward(s.rgb, s.mosaic, s.d_mosaic, &s.d_rgb);
       s.renderer.backward(sc, s.d_rgb, s.d_alpha, s.dscene);
-    }
+    });
 
     if (train) {
       dscenes.resize(static_cast<size_t>(B));
@@ -494,8 +515,7 @@ struct Loop::Impl {
     // The RAW branch: photo gradients through the same ISP (and the denoiser).
     if (want_photo_grad) {
       d_raw_out.resize({R, 1, S, S});
-#pragma omp parallel for schedule(static, 1) if (R > 1)
-      for (int r = 0; r < R; ++r) {
+      for_each_item(R, [&](int r) {
         const int b = raw_slots[static_cast<size_t>(r)];
         Slot& s = *slot[static_cast<size_t>(b)];
         s.photo_isp.visit_parameters([](Parameter& p) { p.zero_grad(); });
@@ -504,7 +524,7 @@ struct Loop::Impl {
         s.d_raw.zero();
         s.photo_isp.backward(s.raw_in, s.raw_dev, s.d_photo, &s.d_raw);
         copy_slice(s.d_raw, d_raw_out, r);
-      }
+      });
       if (denoiser) denoiser->backward(raw_batch, raw_out, d_raw_out, nullptr);
     }
 
@@ -517,6 +537,32 @@ struct Loop::Impl {
         add_grads(slot[static_cast<size_t>(b)]->photo_isp, master);
     }
   }
+
+  // fa ← features of the renders Rs, fb ← features of the photos P. An sRGB photo through frozen
+  // features gives the same features every step, so those are computed once per photo and kept
+  // (32×S/4×S/4 floats each); trained features or RAW photos (developed by the learnable ISP) are
+  // recomputed every time.
+  void forward_features(const std::vector<int>& idx, int R) {
+    const int B = static_cast<int>(idx.size());
+    if (features->trainable() || R > 0) {
+      if (features->trainable()) photo_features.clear();
+      features->forward_pair(Rs, P, fa, fb);
+      return;
+    }
+    photo_features.resize(ds.photos.size());
+    for (int b = 0; b < B; ++b) {
+      Tensor& f = photo_features[static_cast<size_t>(idx[static_cast<size_t>(b)])];
+      if (!f.empty()) continue;
+      one_photo.resize({1, 3, S, S});
+      copy_from_slice(P, b, one_photo);
+      features->forward(one_photo, f);
+    }
+    features->forward(Rs, fa);  // last, so the network's activations are the renders' for backward
+    fb.resize(fa.shape());
+    for (int b = 0; b < B; ++b) copy_slice(photo_features[static_cast<size_t>(idx[static_cast<size_t>(b)])], fb, b);
+  }
+  std::vector<Tensor> photo_features;  // per photo; empty = not yet computed
+  Tensor one_photo;
 
   static void add_grads(IspPipeline& from, std::vector<Parameter*>& to) {
     size_t i = 0;
@@ -672,7 +718,7 @@ struct Loop::Impl {
     for (int i = 0; i < n; ++i) {
       std::vector<Parameter*> ptrs;
       for (Parameter& p : photo_params[static_cast<size_t>(i)]) ptrs.push_back(&p);
-      photo_opt[static_cast<size_t>(i)].opt = make_adam(ptrs);
+      photo_opt[static_cast<size_t>(i)].reset(make_adam(ptrs));
       apply_groups(*photo_opt[static_cast<size_t>(i)].opt);
     }
     refining = true;
@@ -737,30 +783,44 @@ struct Loop::Impl {
       std::memcpy(d + i0, s + i0, sizeof(float) * static_cast<size_t>(std::min(block, n - i0)));
   }
 
-  static void backup(OptBox& b) {
-    const auto& ps = b.opt->parameters();
-    b.values.resize(ps.size());
-    for (size_t i = 0; i < ps.size(); ++i) fast_copy(b.values[i], ps[i]->value);
-    size_t t = 0, k = 0;
+  static void find_state(OptBox& b) {
+    if (b.state_found) return;
+    b.state_tensors.clear();
+    b.state_ints.clear();
     OptimizerStateVisitor<float> v;
-    v.tensor = [&](const std::string&, Tensor& x) {
-      if (b.states.size() <= t) b.states.emplace_back();
-      fast_copy(b.states[t++], x);
-    };
-    v.integer = [&](const std::string&, int64_t& x) {
-      if (b.ints.size() <= k) b.ints.push_back(0);
-      b.ints[k++] = x;
-    };
+    v.tensor = [&](const std::string&, Tensor& x) { b.state_tensors.push_back(&x); };
+    v.integer = [&](const std::string&, int64_t& x) { b.state_ints.push_back(&x); };
     b.opt->visit_state(v);
+    const size_t n = b.opt->parameters().size();
+    if (b.state_tensors.size() != 2 * n || b.state_ints.size() != n + 1)
+      throw std::logic_error("Loop: the optimiser's state is not the Adam layout the guard expects");
+    b.values.resize(n);
+    b.states.resize(2 * n);
+    b.ints.resize(n + 1);
+    b.state_found = true;
+  }
+  static void backup(OptBox& b) {
+    find_state(b);
+    const auto& ps = b.opt->parameters();
+    b.changed.resize(ps.size());
+    for (size_t i = 0; i < ps.size(); ++i) {
+      b.changed[i] = !b.opt->group(ps[i]->group).frozen;
+      if (!b.changed[i]) continue;
+      fast_copy(b.values[i], ps[i]->value);
+      fast_copy(b.states[2 * i], *b.state_tensors[2 * i]);
+      fast_copy(b.states[2 * i + 1], *b.state_tensors[2 * i + 1]);
+    }
+    for (size_t k = 0; k < b.ints.size(); ++k) b.ints[k] = *b.state_ints[k];
   }
   static void restore(OptBox& b) {
     const auto& ps = b.opt->parameters();
-    for (size_t i = 0; i < ps.size(); ++i) fast_copy(ps[i]->value, b.values[i]);
-    size_t t = 0, k = 0;
-    OptimizerStateVisitor<float> v;
-    v.tensor = [&](const std::string&, Tensor& x) { fast_copy(x, b.states[t++]); };
-    v.integer = [&](const std::string&, int64_t& x) { x = b.ints[k++]; };
-    b.opt->visit_state(v);
+    for (size_t i = 0; i < ps.size(); ++i) {
+      if (!b.changed[i]) continue;
+      fast_copy(ps[i]->value, b.values[i]);
+      fast_copy(*b.state_tensors[2 * i], b.states[2 * i]);
+      fast_copy(*b.state_tensors[2 * i + 1], b.states[2 * i + 1]);
+    }
+    for (size_t k = 0; k < b.ints.size(); ++k) *b.state_ints[k] = b.ints[k];
   }
   // The first non-finite gradient (or value) among the non-frozen parameters, "" if none.
   static std::string first_bad(OptBox& b, bool values) {

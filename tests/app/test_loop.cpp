@@ -169,6 +169,36 @@ TEST(Loop, EveryGroupHasItsOwnLearningRate) {
   EXPECT_NEAR(loop.group("camera").lr.value(), 0.02, 1e-12);
 }
 
+// Frozen features of a fixed sRGB photo are computed once and kept; trained features are recomputed
+// every step. Both must give the same loss and the same gradients to the scene.
+TEST(Loop, KeptPhotoFeaturesMatchRecomputedOnes) {
+  LoopConfig kept = small_config(), fresh = small_config();
+  kept.weights.feature = fresh.weights.feature = 1.0;
+  fresh.groups["features"].frozen = false;  // trainable features: nothing may be kept
+  Loop a(kept, disc_dataset(3)), b(fresh, disc_dataset(3));
+  auto grads = [](Loop& loop) {
+    std::map<std::string, std::vector<float>> out;
+    loop.visit_parameters([&](Parameter& p) {
+      if (p.group != "features") out[p.name] = {p.grad.begin(), p.grad.end()};
+    });
+    return out;
+  };
+  for (const std::vector<int>& photos : {std::vector<int>{0, 1}, {2, 0}, {1, 2}}) {
+    const double la = a.loss_and_gradients(photos), lb = b.loss_and_gradients(photos);
+    EXPECT_NEAR(la, lb, 1e-6 * std::abs(lb));
+    const auto ga = grads(a), gb = grads(b);
+    ASSERT_EQ(ga.size(), gb.size());
+    double worst = 0, scale = 0;
+    for (const auto& [name, g] : gb)
+      for (size_t i = 0; i < g.size(); ++i) {
+        worst = std::max(worst, static_cast<double>(std::abs(ga.at(name)[i] - g[i])));
+        scale = std::max(scale, static_cast<double>(std::abs(g[i])));
+      }
+    EXPECT_GT(scale, 0);
+    EXPECT_LE(worst, 1e-4 * scale);
+  }
+}
+
 TEST(Loop, NanPhotoIsRolledBackAndReported) {
   Dataset d = disc_dataset(2);
   d.photos[1].srgb.at(1, 10, 10) = std::nanf("");
