@@ -20,8 +20,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <string>
 #include <iostream>
 
 using namespace invgfx;
@@ -106,15 +108,42 @@ void run_screenshot(MainWindow& window, int steps, const QString& path, const QS
 
 }  // namespace
 
+// --help and --version answer without a window system; with no display at all the user gets one
+// clear line instead of Qt's plugin diagnostics.
+bool wants_help_or_version(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version") return true;
+  }
+  return false;
+}
+
+bool has_display() {
+  for (const char* v : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+    if (const char* s = std::getenv(v); s && *s) return true;
+  return false;
+}
+
 int main(int argc, char** argv) {
-  QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
-  QSurfaceFormat format;
-  format.setDepthBufferSize(24);
-  QSurfaceFormat::setDefaultFormat(format);
-  QApplication app(argc, argv);
-  QApplication::setApplicationName("invgfx");
-  QApplication::setOrganizationName("invgfx");
-  QApplication::setApplicationVersion(INVGFX_VERSION);
+  std::unique_ptr<QCoreApplication> app_holder;
+  if (wants_help_or_version(argc, argv)) {
+    app_holder = std::make_unique<QCoreApplication>(argc, argv);
+  } else {
+    if (!has_display()) {
+      std::cerr << "invgfx: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); run it in a "
+                   "desktop session, or headless as: xvfb-run -a invgfx ...\n";
+      return 1;
+    }
+    QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+    QSurfaceFormat format;
+    format.setDepthBufferSize(24);
+    QSurfaceFormat::setDefaultFormat(format);
+    app_holder = std::make_unique<QApplication>(argc, argv);
+  }
+  QCoreApplication& app = *app_holder;
+  QCoreApplication::setApplicationName("invgfx");
+  QCoreApplication::setOrganizationName("invgfx");
+  QCoreApplication::setApplicationVersion(INVGFX_VERSION);
 
   QCommandLineParser parser;
   parser.setApplicationDescription("Self-supervised inverse graphics: recover a textured mesh, light, camera and "

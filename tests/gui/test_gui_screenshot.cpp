@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 namespace invgfx {
 namespace {
@@ -151,6 +152,30 @@ TEST(GuiScreenshot, BadArgumentsExitWithAnError) {
   const std::string bad_steps = std::string("\"") + INVGFX_GUI_EXE + "\" --steps -3 --screenshot \"" +
                                 (dir / "y.png").string() + "\" > /dev/null 2>&1";
   EXPECT_NE(std::system(bad_steps.c_str()), 0);
+  std::filesystem::remove_all(dir);
+}
+
+// Without any display the window cannot open: one line says so and how to run headless; --help and
+// --version still answer.
+TEST(GuiScreenshot, WithoutADisplayHelpWorksAndStartingSaysWhy) {
+  const auto dir = gui_test::temp_dir("nodisplay");
+  const std::string exe = std::string("env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM \"") + INVGFX_GUI_EXE + "\"";
+  const auto out = dir / "out.txt";
+  EXPECT_EQ(std::system((exe + " --help > \"" + out.string() + "\" 2>&1").c_str()), 0);
+  std::string text;
+  {
+    std::ifstream f(out);
+    text.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  EXPECT_NE(text.find("--screenshot"), std::string::npos) << text;
+  EXPECT_NE(std::system((exe + " > \"" + out.string() + "\" 2>&1").c_str()), 0);
+  {
+    std::ifstream f(out);
+    text.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  EXPECT_NE(text.find("no display"), std::string::npos) << text;
+  EXPECT_NE(text.find("xvfb-run"), std::string::npos) << text;
+  EXPECT_EQ(text.find("qt.qpa"), std::string::npos) << text;
   std::filesystem::remove_all(dir);
 }
 
