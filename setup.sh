@@ -13,7 +13,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libtinygltf-dev libtinyobjloader-dev libstb-dev
   libraw-dev libopencv-dev
   qt6-base-dev libqt6opengl6-dev libimgui-dev libgl-dev libegl-dev mesa-common-dev
-  xvfb xauth libgl1-mesa-dri
+  xvfb xauth libgl1-mesa-dri fonts-dejavu-core
 )
 
 log=$(mktemp -t invgfx-setup.XXXXXX)
