@@ -93,6 +93,18 @@ TEST(SceneRender, ModeAndLightNamesRoundTrip) {
   EXPECT_THROW(o.check(), std::invalid_argument);
 }
 
+TEST(SceneRender, ZerosLikeKeepsAbsentFieldsAbsent) {
+  Scene s;
+  s.positions = Tensor({4, 3}, 1.f);
+  s.texture = Tensor({3, 8, 8}, 0.5f);  // colours absent
+  const Scene z = Scene::zeros_like(s);
+  EXPECT_EQ(z.positions.shape(), s.positions.shape());
+  EXPECT_EQ(z.texture.shape(), s.texture.shape());
+  for (float v : z.texture) EXPECT_EQ(v, 0.f);
+  EXPECT_TRUE(z.colors.empty());
+  EXPECT_TRUE(z.light.empty());
+}
+
 TEST(SceneRender, BadSceneShapesNameTheField) {
   const Mesh m = make_scene_template(1);
   SceneRenderer r(m, options(32, RasterMode::kHard));

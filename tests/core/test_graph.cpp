@@ -60,6 +60,19 @@ TEST(Tensor, ResizeKeepsStorageAndShapes) {
   EXPECT_THROW(Tensor({1, 2, 3, 4, 5}), std::invalid_argument);
 }
 
+TEST(Tensor, CopyOfAnEmptyTensorIsEmpty) {
+  Tensor t({2, 2}, 1.f);
+  t.copy_from(Tensor());
+  EXPECT_TRUE(t.empty());
+  EXPECT_EQ(t.rank(), 0);
+  Tensor scalar;
+  scalar.resize(Shape());  // a 0-d scalar has one element and copies as one
+  scalar[0] = 3.f;
+  t.copy_from(scalar);
+  EXPECT_EQ(t.numel(), 1);
+  EXPECT_EQ(t[0], 3.f);
+}
+
 TEST(Graph, FanOutAccumulatesGradients) {
   // L = Σ a x² + Σ a (a x²)²: the first node's output feeds both the sum and a second node, so the
   // graph must add both contributions.
