@@ -10,6 +10,10 @@
 #include "render/obj_loader.h"
 
 #include <QAction>
+#include <QApplication>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTimer>
 #include <QListWidget>
 #include <QMimeData>
 #include <QTest>
@@ -100,6 +104,42 @@ TEST_F(GuiWindow, OpenStepStartPause) {
   trigger("run_reset");
   idle();
   EXPECT_EQ(iteration(), 0);
+}
+
+// Clicks `button` of the message box the window opens next (from inside its modal loop); records
+// whether one opened.
+void answer_next_box(QMessageBox::StandardButton button, bool* asked) {
+  QTimer::singleShot(50, [button, asked] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box) return;
+    *asked = true;
+    box->button(button)->click();
+  });
+}
+
+TEST_F(GuiWindow, ClosingWhileRunningAsksThenStopsTheWorker) {
+  open({gui_test::samples_dir()});
+  trigger("run_start");
+  ASSERT_TRUE(QTest::qWaitFor([&] { return iteration() >= 2; }, 30000));
+  ASSERT_TRUE(window_->dirty());
+  window_->set_confirm_close(true);
+
+  bool asked = false;
+  answer_next_box(QMessageBox::Cancel, &asked);
+  EXPECT_FALSE(window_->close()) << "Cancel keeps the window";
+  EXPECT_TRUE(asked);
+  EXPECT_TRUE(window_->isVisible());
+  const int64_t before = iteration();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return iteration() > before; }, 30000)) << "the fit kept running";
+
+  asked = false;
+  answer_next_box(QMessageBox::Discard, &asked);
+  EXPECT_TRUE(window_->close());
+  EXPECT_TRUE(asked);
+  EXPECT_TRUE(window_->runner()->status().stopped) << "the worker was joined";
+  const int64_t last = iteration();
+  QTest::qWait(200);
+  EXPECT_EQ(iteration(), last);
 }
 
 TEST_F(GuiWindow, DockSelectsThePhotoInFocus) {
