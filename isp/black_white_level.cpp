@@ -93,12 +93,12 @@ void BlackWhiteLevelT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>
   const Dims4 d = as4d(x.shape());
   const int64_t rows = d.n * d.c * d.h;
   const bool want_p = black_.requires_grad || white_.requires_grad;
-  double g_black[4] = {0, 0, 0, 0}, g_white = 0;
-#pragma omp parallel if (x.numel() >= isp_detail::kOmpMinWork)
-  {
-    double lb[4] = {0, 0, 0, 0}, lw = 0;
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
+  double g_all[5] = {};  // ∂L/∂black per site (4), then ∂L/∂white
+  double* g_black = g_all;
+  double& g_white = g_all[4];
+  isp_detail::reduce_blocks(rows, 5, x.numel() >= isp_detail::kOmpMinWork, g_all, [&](int64_t r0, int64_t r1, double* l) {
+    double lb[4] = {0, 0, 0, 0}, lw = 0;  // locals, so the sums stay in registers
+    for (int64_t r = r0; r < r1; ++r) {
       const int64_t row = r % d.h, c = (r / d.h) % d.c;
       const T w = white_.value[0];
       int site[2];
@@ -124,12 +124,9 @@ void BlackWhiteLevelT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>
         }
       }
     }
-#pragma omp critical
-    {
-      for (int i = 0; i < 4; ++i) g_black[i] += lb[i];
-      g_white += lw;
-    }
-  }
+    for (int i = 0; i < 4; ++i) l[i] = lb[i];
+    l[4] = lw;
+  });
   if (black_.requires_grad) {
     black_.grad.resize(black_.value.shape());
     for (int i = 0; i < 4; ++i) black_.grad[i] += static_cast<T>(g_black[i]);

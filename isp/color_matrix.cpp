@@ -102,15 +102,19 @@ void ColorMatrixT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*
       }
     }
     if (want_p) {
-      double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0;
-#pragma omp parallel for simd schedule(static) reduction(+ : a0, a1, a2, a3, a4, a5, a6, a7, a8) if (hw >= isp_detail::kOmpMinWork)
-      for (int64_t i = 0; i < hw; ++i) {
-        a0 += gr[i] * r[i]; a1 += gr[i] * g[i]; a2 += gr[i] * b[i];
-        a3 += gg[i] * r[i]; a4 += gg[i] * g[i]; a5 += gg[i] * b[i];
-        a6 += gb[i] * r[i]; a7 += gb[i] * g[i]; a8 += gb[i] * b[i];
-      }
-      const double a[9] = {a0, a1, a2, a3, a4, a5, a6, a7, a8};
-      for (int k = 0; k < 9; ++k) gm[k] += a[k];
+      isp_detail::reduce_blocks(hw, 9, hw >= isp_detail::kOmpMinWork, gm, [&](int64_t i0, int64_t i1, double* a) {
+        // Local copies of the pointers: through the closure the compiler would gather.
+        const T *xr = r + i0, *xg = g + i0, *xb = b + i0, *dr = gr + i0, *dg = gg + i0, *db = gb + i0;
+        const int64_t len = i1 - i0;
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0;
+#pragma omp simd reduction(+ : a0, a1, a2, a3, a4, a5, a6, a7, a8)
+        for (int64_t i = 0; i < len; ++i) {
+          a0 += dr[i] * xr[i]; a1 += dr[i] * xg[i]; a2 += dr[i] * xb[i];
+          a3 += dg[i] * xr[i]; a4 += dg[i] * xg[i]; a5 += dg[i] * xb[i];
+          a6 += db[i] * xr[i]; a7 += db[i] * xg[i]; a8 += db[i] * xb[i];
+        }
+        a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3, a[4] = a4, a[5] = a5, a[6] = a6, a[7] = a7, a[8] = a8;
+      });
     }
   }
   if (want_p) {

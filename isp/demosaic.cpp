@@ -226,7 +226,7 @@ void DemosaicT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/
   const Dims4 d = as4d(x.shape());
   const int64_t hw = d.h * d.w, ph = d.h + 4, pw = d.w + 4;
   const bool want_k = method_ == DemosaicMethod::Learned && kernels_.requires_grad;
-  std::vector<double> gk(want_k ? 300 : 0, 0.0);
+  double gk[300] = {};  // ∂L/∂kernels, summed in double
   if (method_ == DemosaicMethod::Learned) rebuild_taps();
   for (int64_t n = 0; n < d.n; ++n) {
     const T* g = dL_dy.data() + n * 3 * hw;
@@ -266,25 +266,20 @@ void DemosaicT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/
     if (want_k) {
       pad(x.data() + n * hw, d.h, d.w);
       const T* p = padded_.data();
-#pragma omp parallel if (hw >= isp_detail::kOmpMinWork)
-      {
-        std::vector<double> lk(300, 0.0);
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < d.h; ++i)
+      isp_detail::reduce_blocks(d.h, 300, hw >= isp_detail::kOmpMinWork, gk, [&](int64_t i0, int64_t i1, double* lk) {
+        for (int64_t i = i0; i < i1; ++i)
           for (int64_t j = 0; j < d.w; ++j) {
             const int t = static_cast<int>(((i & 1) << 1) | (j & 1));
             const T* pp = p + i * pw + j;
             for (int c = 0; c < 3; ++c) {
               const double gv = g[c * hw + i * d.w + j];
               if (gv == 0) continue;
-              double* k = lk.data() + (t * 3 + c) * 25;
+              double* k = lk + (t * 3 + c) * 25;
               for (int dy = 0; dy < 5; ++dy)
                 for (int dx = 0; dx < 5; ++dx) k[dy * 5 + dx] += gv * pp[dy * pw + dx];
             }
           }
-#pragma omp critical
-        for (int k = 0; k < 300; ++k) gk[k] += lk[k];
-      }
+      });
     }
   }
   if (want_k) {

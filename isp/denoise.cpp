@@ -102,31 +102,35 @@ void DenoiseT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& y, con
       b_[p] = b;
     }
     T* dx = dL_dx ? dL_dx->data() + n * 3 * hw : nullptr;
-#pragma omp parallel for schedule(static) reduction(+ : glog) if (hw * (2 * R + 1) * (2 * R + 1) >= isp_detail::kOmpMinWork)
-    for (int64_t i = 0; i < d.h; ++i)
-      for (int64_t j = 0; j < d.w; ++j) {
-        const int64_t q = i * d.w + j;
-        T acc[3] = {0, 0, 0};
-        for (int64_t ri = std::max<int64_t>(0, i - R); ri <= std::min<int64_t>(d.h - 1, i + R); ++ri)
-          for (int64_t rj = std::max<int64_t>(0, j - R); rj <= std::min<int64_t>(d.w - 1, j + R); ++rj) {
-            const int64_t r = ri * d.w + rj;
-            T dist = 0, ar_xq = 0, aq_xr = 0;
-            for (int c = 0; c < 3; ++c) {
-              const T e = xs[c * hw + r] - xs[c * hw + q];
-              dist += e * e;
-              ar_xq += a_[c * hw + r] * xs[c * hw + q];
-              aq_xr += a_[c * hw + q] * xs[c * hw + r];
+    isp_detail::reduce_blocks(d.h, 1, hw * (2 * R + 1) * (2 * R + 1) >= isp_detail::kOmpMinWork, &glog,
+                              [&](int64_t i0, int64_t i1, double* lg) {
+      double l = 0;
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t j = 0; j < d.w; ++j) {
+          const int64_t q = i * d.w + j;
+          T acc[3] = {0, 0, 0};
+          for (int64_t ri = std::max<int64_t>(0, i - R); ri <= std::min<int64_t>(d.h - 1, i + R); ++ri)
+            for (int64_t rj = std::max<int64_t>(0, j - R); rj <= std::min<int64_t>(d.w - 1, j + R); ++rj) {
+              const int64_t r = ri * d.w + rj;
+              T dist = 0, ar_xq = 0, aq_xr = 0;
+              for (int c = 0; c < 3; ++c) {
+                const T e = xs[c * hw + r] - xs[c * hw + q];
+                dist += e * e;
+                ar_xq += a_[c * hw + r] * xs[c * hw + q];
+                aq_xr += a_[c * hw + q] * xs[c * hw + r];
+              }
+              const T sp = T((ri - i) * (ri - i) + (rj - j) * (rj - j));
+              const T w = std::exp(-sp * inv_2ss - dist * inv_2sr);
+              const T coef = ((ar_xq - b_[r]) + (aq_xr - b_[q])) * inv_sr2;
+              for (int c = 0; c < 3; ++c) acc[c] += w * (a_[c * hw + r] + coef * (xs[c * hw + r] - xs[c * hw + q]));
+              // Centre q, neighbour r: ∂L/∂w_qr = a_q·x_r − b_q.
+              l += static_cast<double>((aq_xr - b_[q]) * w * dist * inv_sr2);
             }
-            const T sp = T((ri - i) * (ri - i) + (rj - j) * (rj - j));
-            const T w = std::exp(-sp * inv_2ss - dist * inv_2sr);
-            const T coef = ((ar_xq - b_[r]) + (aq_xr - b_[q])) * inv_sr2;
-            for (int c = 0; c < 3; ++c) acc[c] += w * (a_[c * hw + r] + coef * (xs[c * hw + r] - xs[c * hw + q]));
-            // Centre q, neighbour r: ∂L/∂w_qr = a_q·x_r − b_q.
-            glog += static_cast<double>((aq_xr - b_[q]) * w * dist * inv_sr2);
-          }
-        if (dx)
-          for (int c = 0; c < 3; ++c) dx[c * hw + q] += acc[c];
-      }
+          if (dx)
+            for (int c = 0; c < 3; ++c) dx[c * hw + q] += acc[c];
+        }
+      *lg = l;
+    });
   }
   if (log_sigma_r_.requires_grad) {
     log_sigma_r_.grad.resize(log_sigma_r_.value.shape());

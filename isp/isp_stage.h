@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -94,6 +95,26 @@ namespace isp_detail {
 // Loops over fewer elements than this run on one thread: a parallel region costs a few µs when the
 // machine is idle and up to milliseconds when it is oversubscribed, more than the work it would split.
 inline constexpr int64_t kOmpMinWork = 1 << 14;
+
+// Parameter gradients summed over an image in a fixed order: [0, count) is cut into at most
+// kReduceBlocks blocks that do not depend on the thread count; body(i0, i1, acc) adds block [i0, i1)'s
+// contributions into acc[0..n) (zeroed), and the blocks' sums are added into out[0..n) in block order.
+// So the sums are the same bit for bit at any thread count and from run to run, which an OpenMP
+// reduction or a critical section does not promise. The partial sums live in a per-thread buffer that
+// keeps its capacity, so steady-state calls do not allocate.
+inline constexpr int64_t kReduceBlocks = 64;
+template <class F>
+void reduce_blocks(int64_t count, int n, bool parallel, double* out, const F& body) {
+  thread_local std::vector<double> partials;
+  const int64_t nb = std::min(count, kReduceBlocks);
+  if (nb <= 0) return;
+  partials.assign(static_cast<size_t>(nb * n), 0.0);
+  double* acc = partials.data();
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t b = 0; b < nb; ++b) body(count * b / nb, count * (b + 1) / nb, acc + b * n);
+  for (int64_t b = 0; b < nb; ++b)
+    for (int k = 0; k < n; ++k) out[k] += acc[b * n + k];
+}
 
 // Checks that x is C×H×W or N×C×H×W with C in the allowed set; returns its N×C×H×W reading.
 inline Dims4 image_dims(const Shape& s, const std::string& stage, bool allow_mosaic, bool allow_rgb) {

@@ -78,12 +78,12 @@ void LensShadingT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*
   const T inv_d2 = T(4) / (T(d.w) * T(d.w) + T(d.h) * T(d.h));
   const int64_t rows = d.n * d.c * d.h;
   const bool want_k = k_.requires_grad, want_c = centre_.requires_grad;
-  double gk[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, gc[2] = {0, 0};
-#pragma omp parallel if (x.numel() >= isp_detail::kOmpMinWork)
-  {
+  double g_all[11] = {};  // ∂L/∂k (9), then ∂L/∂centre (2)
+  double* gk = g_all;
+  double* gc = g_all + 9;
+  isp_detail::reduce_blocks(rows, 11, x.numel() >= isp_detail::kOmpMinWork, g_all, [&](int64_t r0, int64_t r1, double* l) {
     double lk[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, lc[2] = {0, 0};
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t r = r0; r < r1; ++r) {
       const int64_t i = r % d.h, c = (r / d.h) % d.c;
       const T dy = T(i) + T(0.5) - cy;
       for (int64_t j = 0; j < d.w; ++j) {
@@ -108,13 +108,9 @@ void LensShadingT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*
         }
       }
     }
-#pragma omp critical
-    {
-      for (int q = 0; q < 9; ++q) gk[q] += lk[q];
-      gc[0] += lc[0];
-      gc[1] += lc[1];
-    }
-  }
+    for (int q = 0; q < 9; ++q) l[q] = lk[q];
+    l[9] = lc[0], l[10] = lc[1];
+  });
   if (want_k) {
     k_.grad.resize(k_.value.shape());
     for (int q = 0; q < 9; ++q) k_.grad[q] += static_cast<T>(gk[q]);

@@ -52,15 +52,16 @@ void SaturationT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y
     const T* r = x.data() + n * 3 * hw;
     const T* g = dL_dy.data() + n * 3 * hw;
     T* dx = dL_dx ? dL_dx->data() + n * 3 * hw : nullptr;
-#pragma omp parallel for schedule(static) reduction(+ : gs) if (hw >= isp_detail::kOmpMinWork)
-    for (int64_t i = 0; i < hw; ++i) {
-      const T Y = w[0] * r[i] + w[1] * r[hw + i] + w[2] * r[2 * hw + i];
-      const T gsum = g[i] + g[hw + i] + g[2 * hw + i];
-      for (int c = 0; c < 3; ++c) {
-        gs += static_cast<double>(g[c * hw + i] * (r[c * hw + i] - Y));
-        if (dx) dx[c * hw + i] += s * g[c * hw + i] + (T(1) - s) * w[c] * gsum;
+    isp_detail::reduce_blocks(hw, 1, hw >= isp_detail::kOmpMinWork, &gs, [&](int64_t i0, int64_t i1, double* l) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const T Y = w[0] * r[i] + w[1] * r[hw + i] + w[2] * r[2 * hw + i];
+        const T gsum = g[i] + g[hw + i] + g[2 * hw + i];
+        for (int c = 0; c < 3; ++c) {
+          *l += static_cast<double>(g[c * hw + i] * (r[c * hw + i] - Y));
+          if (dx) dx[c * hw + i] += s * g[c * hw + i] + (T(1) - s) * w[c] * gsum;
+        }
       }
-    }
+    });
   }
   if (s_.requires_grad) {
     s_.grad.resize(s_.value.shape());

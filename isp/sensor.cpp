@@ -160,33 +160,37 @@ void SensorT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/, 
   const bool want_e = exposure_.requires_grad, want_n = noise_.requires_grad && gauss;
   const CfaPattern cfa = this->cfa_;
   const int64_t rows = d.n * oc * d.h;
-  double ge = 0, ga = 0, gb = 0;
-#pragma omp parallel for schedule(static) reduction(+ : ge, ga, gb) if (rows * d.w >= isp_detail::kOmpMinWork)
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t i = r % d.h, c = (r / d.h) % oc, n = r / (d.h * oc);
-    for (int64_t j = 0; j < d.w; ++j) {
-      const int64_t o = r * d.w + j;
-      const bool clipped = p_.clip && pre_clip_[o] > T(p_.white);
-      if (clipped && p_.clip_gradient == ClipGradient::Zero) continue;
-      const int64_t colour = p_.mosaic ? cfa_colour_at(cfa, static_cast<int>(i), static_cast<int>(j)) : c;
-      const int64_t xi = (n * 3 + colour) * hw + i * d.w + j;
-      const T m = gain * x[xi];
-      T dn_dm = 1;
-      const T g = dL_dy[o];
-      if (gauss) {
-        const T var = a * m + b;
-        if (var > T(kMinVariance)) {
-          const T k = eps_[o] / (T(2) * std::sqrt(var));  // ∂σ/∂var · ε
-          dn_dm += a * k;
-          ga += static_cast<double>(g * m * k);
-          gb += static_cast<double>(g * k);
+  double g_all[3] = {};  // ∂L/∂exposure, ∂L/∂a, ∂L/∂b
+  isp_detail::reduce_blocks(rows, 3, rows * d.w >= isp_detail::kOmpMinWork, g_all, [&](int64_t r0, int64_t r1, double* l) {
+    double ge = 0, ga = 0, gb = 0;
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t i = r % d.h, c = (r / d.h) % oc, n = r / (d.h * oc);
+      for (int64_t j = 0; j < d.w; ++j) {
+        const int64_t o = r * d.w + j;
+        const bool clipped = p_.clip && pre_clip_[o] > T(p_.white);
+        if (clipped && p_.clip_gradient == ClipGradient::Zero) continue;
+        const int64_t colour = p_.mosaic ? cfa_colour_at(cfa, static_cast<int>(i), static_cast<int>(j)) : c;
+        const int64_t xi = (n * 3 + colour) * hw + i * d.w + j;
+        const T m = gain * x[xi];
+        T dn_dm = 1;
+        const T g = dL_dy[o];
+        if (gauss) {
+          const T var = a * m + b;
+          if (var > T(kMinVariance)) {
+            const T k = eps_[o] / (T(2) * std::sqrt(var));  // ∂σ/∂var · ε
+            dn_dm += a * k;
+            ga += static_cast<double>(g * m * k);
+            gb += static_cast<double>(g * k);
+          }
         }
+        const T dm = g * dn_dm;  // ∂L/∂m
+        if (dL_dx) (*dL_dx)[xi] += dm * gain;
+        if (want_e) ge += static_cast<double>(dm * m) * 0.6931471805599453;  // ∂m/∂e = ln2 · m
       }
-      const T dm = g * dn_dm;  // ∂L/∂m
-      if (dL_dx) (*dL_dx)[xi] += dm * gain;
-      if (want_e) ge += static_cast<double>(dm * m) * 0.6931471805599453;  // ∂m/∂e = ln2 · m
     }
-  }
+    l[0] = ge, l[1] = ga, l[2] = gb;
+  });
+  const double ge = g_all[0], ga = g_all[1], gb = g_all[2];
   if (want_e) {
     exposure_.grad.resize(exposure_.value.shape());
     exposure_.grad[0] += static_cast<T>(ge);

@@ -126,8 +126,12 @@ void SharpenT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*/,
     if (amount_.requires_grad) {
       luma(xs, Y_.data(), hw);
       blur(Y_.data(), B_.data(), tmp_.data(), d.h, d.w, false);
-#pragma omp parallel for simd schedule(static) reduction(+ : ga) if (hw >= isp_detail::kOmpMinWork)
-      for (int64_t i = 0; i < hw; ++i) ga += static_cast<double>(gY_[i] * (Y_[i] - B_[i]));
+      isp_detail::reduce_blocks(hw, 1, hw >= isp_detail::kOmpMinWork, &ga, [&](int64_t i0, int64_t i1, double* l) {
+        double s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t i = i0; i < i1; ++i) s += static_cast<double>(gY_[i] * (Y_[i] - B_[i]));
+        *l = s;
+      });
     }
     if (dL_dx && lambda != T(0)) {
       blur(gY_.data(), gB_.data(), tmp_.data(), d.h, d.w, true);

@@ -160,27 +160,21 @@ void ToneCurveT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*
   const T* Y = Y_.data();
   const T fK = static_cast<T>(K);
   const bool want_p = theta_.requires_grad;
-  std::vector<double> gY(static_cast<size_t>(K + 1), 0.0);
-#pragma omp parallel if (n >= isp_detail::kOmpMinWork)
-  {
-    std::vector<double> lg(want_p ? static_cast<size_t>(K + 1) : 0, 0.0);
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
+  thread_local std::vector<double> gY;  // ∂L/∂Y_k; keeps its capacity between calls
+  gY.assign(static_cast<size_t>(K + 1), 0.0);
+  isp_detail::reduce_blocks(n, want_p ? K + 1 : 0, n >= isp_detail::kOmpMinWork, gY.data(), [&](int64_t i0, int64_t i1, double* lg) {
+    for (int64_t i = i0; i < i1; ++i) {
       const T u = x[i] * fK;
       const int k = std::clamp(static_cast<int>(std::floor(u)), 0, K - 1);
       const T g = dL_dy[i];
       if (dL_dx) (*dL_dx)[i] += g * (Y[k + 1] - Y[k]) * fK;
       if (want_p) {
         const double t = static_cast<double>(u) - k;
-        lg[static_cast<size_t>(k)] += g * (1 - t);
-        lg[static_cast<size_t>(k + 1)] += g * t;
+        lg[k] += g * (1 - t);
+        lg[k + 1] += g * t;
       }
     }
-    if (want_p) {
-#pragma omp critical
-      for (int k = 0; k <= K; ++k) gY[static_cast<size_t>(k)] += lg[static_cast<size_t>(k)];
-    }
-  }
+  });
   if (!want_p) return;
   // Y_k = S_k / S  ⇒  ∂L/∂s_j = (Σ_{k>j} gY_k − Σ_k gY_k·Y_k) / S,  s_j = softplus(θ_j), ∂s/∂θ = σ(θ).
   double dot = 0;

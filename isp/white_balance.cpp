@@ -94,11 +94,9 @@ void WhiteBalanceT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /
   const bool clip = clip_highlights_, want_p = log_gains_.requires_grad;
   const int64_t rows = d.n * d.c * d.h;
   double acc[3] = {0, 0, 0};  // ∂L/∂ln g_c, c = R, G, B
-#pragma omp parallel if (x.numel() >= isp_detail::kOmpMinWork)
-  {
+  isp_detail::reduce_blocks(rows, 3, x.numel() >= isp_detail::kOmpMinWork, acc, [&](int64_t r0, int64_t r1, double* out) {
     double la[3] = {0, 0, 0};
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t r = r0; r < r1; ++r) {
       const int64_t row = r % d.h, c = (r / d.h) % d.c;
       const int cc[2] = {colour_of(c, d.c, row, 0), colour_of(c, d.c, row, 1)};
       const T* xr = x.data() + r * d.w;
@@ -115,9 +113,8 @@ void WhiteBalanceT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /
         }
       }
     }
-#pragma omp critical
-    for (int k = 0; k < 3; ++k) acc[k] += la[k];
-  }
+    for (int k = 0; k < 3; ++k) out[k] = la[k];
+  });
   if (want_p) {
     log_gains_.grad.resize(log_gains_.value.shape());
     log_gains_.grad[0] += static_cast<T>(acc[0]);
