@@ -927,6 +927,23 @@ struct Loop::Impl {
     return v[t] > 0;
   }
 
+  // Every value a session file holds, named as in the file, in file order.
+  std::vector<std::pair<std::string, Tensor*>> session_tensors() {
+    std::vector<std::pair<std::string, Tensor*>> tensors;
+    auto add = [&](const std::string& prefix, auto& node) {
+      node.visit_parameters([&](Parameter& p) { tensors.emplace_back(prefix + p.name, &p.value); });
+    };
+    add("encoder/", *encoder);
+    add("decoder/", *decoder);
+    add("features/", *features);
+    add("isp/", isp);
+    if (denoiser) add("denoiser/", *denoiser);
+    if (refining)
+      for (auto& ps : photo_params)
+        for (Parameter& p : ps) tensors.emplace_back("scene/" + p.name, &p.value);
+    return tensors;
+  }
+
   // Evaluates photos idx (forward only) in the current phase.
   void eval(const std::vector<int>& idx) { run(idx, !refining, false); }
 };
@@ -1175,18 +1192,7 @@ bool mutable_field(const std::string& k) {
 
 void Loop::save_session(const std::filesystem::path& path) {
   Impl& m = *impl_;
-  std::vector<std::pair<std::string, Tensor*>> tensors;
-  auto add = [&](const std::string& prefix, auto& node) {
-    node.visit_parameters([&](Parameter& p) { tensors.emplace_back(prefix + p.name, &p.value); });
-  };
-  add("encoder/", *m.encoder);
-  add("decoder/", *m.decoder);
-  add("features/", *m.features);
-  add("isp/", m.isp);
-  if (m.denoiser) add("denoiser/", *m.denoiser);
-  if (m.refining)
-    for (auto& ps : m.photo_params)
-      for (Parameter& p : ps) tensors.emplace_back("scene/" + p.name, &p.value);
+  const std::vector<std::pair<std::string, Tensor*>> tensors = m.session_tensors();
   std::vector<std::pair<std::string, std::string>> opts;
   opts.emplace_back("train", m.train_opt.opt->save_state());
   opts.emplace_back("isp", m.isp_opt.opt->save_state());
@@ -1342,18 +1348,7 @@ void Loop::load_session(const std::filesystem::path& path) {
     m.photo_params.clear();
     m.photo_opt.clear();
   }
-  std::vector<std::pair<std::string, Tensor*>> tensors;
-  auto add = [&](const std::string& prefix, auto& node) {
-    node.visit_parameters([&](Parameter& p) { tensors.emplace_back(prefix + p.name, &p.value); });
-  };
-  add("encoder/", *m.encoder);
-  add("decoder/", *m.decoder);
-  add("features/", *m.features);
-  add("isp/", m.isp);
-  if (m.denoiser) add("denoiser/", *m.denoiser);
-  if (m.refining)
-    for (auto& ps : m.photo_params)
-      for (Parameter& p : ps) tensors.emplace_back("scene/" + p.name, &p.value);
+  const std::vector<std::pair<std::string, Tensor*>> tensors = m.session_tensors();
   if (tensors.size() != d.tensors.size())
     throw std::runtime_error(where + ": holds " + std::to_string(d.tensors.size()) + " parameters, this fit has " +
                              std::to_string(tensors.size()));
