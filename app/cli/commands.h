@@ -1,5 +1,6 @@
 // The subcommands of invgfx-cli. Each adds its subcommand with its options to the app and returns the
-// function that runs it after parsing (exit code: 0 success, 1 bad input or failure, 130 interrupted).
+// function that runs it after parsing (exit code: 0 success, 1 bad input or failure, 128 + the signal
+// when interrupted: 130 for Ctrl-C, 143 for SIGTERM).
 // Errors are reported on one line, "invgfx-cli COMMAND: error: …", naming the file or argument.
 #pragma once
 

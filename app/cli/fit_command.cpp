@@ -3,7 +3,8 @@
 // Loads the photos, runs the loop (app/loop.h) and writes the outputs (app/fit_outputs.h) and
 // OUT/session.bin. One photo: its outputs go to OUT. Several: OUT holds the first photo's outputs, the
 // fit's metrics.json and the session, and OUT/photos/<stem>/ the outputs of every photo.
-// Ctrl-C finishes the current step, saves the session (resume with --resume OUT/session.bin) and exits 130.
+// Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves the session (resume with --resume
+// OUT/session.bin) and exits 128 + the signal's number (130, 143).
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/dataset.h"
@@ -25,8 +26,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-volatile std::sig_atomic_t g_interrupted = 0;
-extern "C" void on_sigint(int) { g_interrupted = 1; }
+volatile std::sig_atomic_t g_interrupted = 0;  // the signal that asked the fit to stop, or 0
+extern "C" void on_stop_signal(int sig) { g_interrupted = sig; }
 
 struct FitArgs {
   std::vector<std::string> inputs;
@@ -93,7 +94,8 @@ int run_fit(const FitArgs& a) {
     LoopConfig config = make_config(a, static_cast<int>(files.size()));
     prepare_out_dir(out);
 
-    std::signal(SIGINT, on_sigint);
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
     const bool tty = ::isatty(STDERR_FILENO) == 1;
     DatasetOptions dopt;
     dopt.size = config.render.size;
@@ -124,7 +126,7 @@ int run_fit(const FitArgs& a) {
           loop.save_session(session);
           progress.message("interrupted at iteration " + std::to_string(loop.iteration()) + "; session saved to " +
                            session.string() + " (continue with --resume " + session.string() + ")");
-          return 130;
+          return 128 + g_interrupted;
         }
         const StepInfo info = loop.step();
         progress.update(info);
@@ -133,7 +135,7 @@ int run_fit(const FitArgs& a) {
     if (g_interrupted) {
       loop.save_session(session);
       std::cerr << "interrupted; session saved to " << session.string() << "\n";
-      return 130;
+      return 128 + g_interrupted;
     }
 
     const FitMetrics metrics = loop.metrics();
@@ -154,7 +156,7 @@ int run_fit(const FitArgs& a) {
               << (loop.num_photos() > 1 ? " photos/" : "") << "\n";
   } catch (const LoadCancelled&) {
     std::cerr << "invgfx-cli fit: interrupted while loading\n";
-    return 130;
+    return 128 + g_interrupted;
   } catch (const std::exception& e) {
     return report_error("fit", e.what());
   }
@@ -168,7 +170,7 @@ Command add_fit_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "fit", "Fit a scene (mesh, texture, light, camera, ISP) to photos and write scene.json, mesh.obj + mesh.mtl\n"
              "+ texture.png, scene.glb, scene.ply, render.png, metrics.json and session.bin to --out.\n"
-             "Ctrl-C saves the session (resume with --resume OUT/session.bin).");
+             "Ctrl-C or SIGTERM saves the session (resume with --resume OUT/session.bin).");
   sub->add_option("INPUT", a->inputs, "photos, folders of photos (one level), JPEG/PNG/TIFF/BMP/WebP")->required();
   sub->add_option("--masks", a->masks,
                   "masks: a folder with one image per photo of the same file stem (white = foreground), or 'auto'");

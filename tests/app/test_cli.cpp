@@ -51,7 +51,12 @@ CliRun cli(const std::string& args, const fs::path& dir) {
   return r;
 }
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fs::path& p) {
+  std::string s = "'";  // appended rather than operator+, which trips GCC 12's -Wrestrict when inlined
+  s += p.string();
+  s += "'";
+  return s;
+}
 
 bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
 
@@ -125,6 +130,37 @@ TEST(Cli, BadInputsExitNonZeroNamingTheThing) {
   // Every error is one line.
   r = cli("fit " + q(d / "corrupt.png") + " --out " + q(out) + " --size 32", d);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// SIGTERM (what a job scheduler or `kill` sends) mid-fit saves the session and exits 143; the session
+// resumes.
+TEST(Cli, TerminatedFitSavesItsSession) {
+  const fs::path d = work_dir("sigterm");
+  const fs::path data = d / "data", out = d / "fit";
+  ASSERT_EQ(cli("synth --out " + q(data) + " --views 1 --size 32 --level 1", d).code, 0);
+  std::ofstream(d / "long.json") << R"({"iterations": 100000, "template": {"icosphere_level": 1},
+    "decoder": {"texture_size": 8}, "encoder": {"channels": [4, 8]}, "log_interval": 1})";
+  // Start the fit, wait for its first progress line, then send SIGTERM.
+  const fs::path so = d / "fit_stdout.txt", se = d / "fit_stderr.txt", code = d / "code.txt";
+  {
+    std::ofstream sh(d / "run.sh");
+    sh << "OMP_NUM_THREADS=2 '" << INVGFX_CLI_EXE << "' fit " << q(data / "images") << " --config " << q(d / "long.json")
+       << " --size 32 --out " << q(out) << " >" << q(so) << " 2>" << q(se) << " </dev/null &\n"
+       << "pid=$!\n"
+       << "for i in $(seq 600); do grep -q 'iter ' " << q(so) << " 2>/dev/null && break; sleep 0.05; done\n"
+       << "kill -TERM $pid\n"
+       << "wait $pid\n"
+       << "echo $? >" << q(code) << "\n";
+  }
+  ASSERT_EQ(std::system(("bash " + q(d / "run.sh")).c_str()), 0);
+  EXPECT_EQ(std::stoi(slurp(code)), 143) << slurp(se) << slurp(so);
+  EXPECT_TRUE(fs::exists(out / "session.bin"));
+  EXPECT_TRUE(contains(slurp(so) + slurp(se), "session saved")) << slurp(so) << slurp(se);
+  const CliRun r = cli("fit " + q(data / "images") + " --size 32 --iters 3 --resume " + q(out / "session.bin") +
+                           " --out " + q(d / "resumed"),
+                       d);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "resumed")) << r.out;
 }
 
 TEST(Cli, SynthFitRenderRoundTrip) {
