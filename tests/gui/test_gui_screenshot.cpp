@@ -29,12 +29,13 @@ Shot read_shot(const std::filesystem::path& png) {
   return s;
 }
 
-// One run of the executable: a screenshot after the first step and one after `steps`.
-std::pair<Shot, Shot> take_screenshots(const std::filesystem::path& dir, int steps) {
+// One run of the executable: a screenshot after the first step and one after `steps`. `env`: variables
+// for the run (e.g. "QT_SCALE_FACTOR=2 ").
+std::pair<Shot, Shot> take_screenshots(const std::filesystem::path& dir, int steps, const std::string& env = "") {
   gui_test::ensure_display();
   const auto config = dir / "tiny.json";
   std::ofstream(config) << gui_test::tiny_config().to_json().dump(1);
-  const std::string cmd = std::string("\"") + INVGFX_GUI_EXE + "\" --config \"" + config.string() +
+  const std::string cmd = env + "\"" + INVGFX_GUI_EXE + "\" --config \"" + config.string() +
                           "\" --window-size 1500x900 --steps " + std::to_string(steps) + " --first-screenshot \"" +
                           (dir / "first.png").string() + "\" --screenshot \"" + (dir / "last.png").string() +
                           "\" \"" + gui_test::samples_dir().string() + "\" > \"" + (dir / "log.txt").string() +
@@ -139,6 +140,24 @@ TEST(GuiScreenshot, WindowShowsTheFitAndTheLossFalls) {
   double head = 0, tail = 0;
   for (int i = 0; i < 5; ++i) head += losses[static_cast<size_t>(i)], tail += losses[losses.size() - 1 - i];
   EXPECT_LT(tail, 0.9 * head) << "mean loss of the last 5 steps vs the first 5";
+  std::filesystem::remove_all(dir);
+}
+
+// HiDPI: at device pixel ratio 2 the screenshot has twice the pixels, the panel rectangles scale with
+// it, and the photo panel still shows the photo (images and ImGui are drawn at the device resolution).
+TEST(GuiScreenshot, HiDpiWindowScalesItsPanels) {
+  const auto dir = gui_test::temp_dir("hidpi");
+  const auto [first, last] = take_screenshots(dir, 2, "QT_SCALE_FACTOR=2 ");
+  ASSERT_FALSE(last.image.isNull());
+  EXPECT_EQ(last.image.width(), 3000);
+  EXPECT_EQ(last.image.height(), 1800);
+  const QRect photo = panel(last, "photo");
+  EXPECT_GT(photo.width(), 200) << "panel rectangles are in device pixels";
+  DatasetOptions options;
+  options.size = 64;
+  const Dataset data = load_dataset({gui_test::samples_dir()}, options);
+  EXPECT_LT(panel_vs_tensor(last.image, photo, data.photos[0].srgb), 0.03) << "photo panel vs the photo";
+  EXPECT_GT(panel_stddev(last.image, panel(last, "render")), 0.02);
   std::filesystem::remove_all(dir);
 }
 
