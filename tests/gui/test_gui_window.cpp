@@ -14,6 +14,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTimer>
+#include <QToolButton>
 #include <QListWidget>
 #include <QMimeData>
 #include <QTest>
@@ -140,6 +141,38 @@ TEST_F(GuiWindow, ClosingWhileRunningAsksThenStopsTheWorker) {
   const int64_t last = iteration();
   QTest::qWait(200);
   EXPECT_EQ(iteration(), last);
+}
+
+// Cancelling a load (the status bar's Cancel) keeps the fit that was open; the window stays usable.
+TEST_F(GuiWindow, CancelledLoadKeepsTheOpenFit) {
+  open({gui_test::samples_dir()});
+  trigger("run_step");
+  idle();
+  const auto dir = gui_test::temp_dir("cancel_load");
+  for (int i = 0; i < 300; ++i)  // slow enough to cancel: 300 photos with automatic masks
+    std::filesystem::create_symlink(gui_test::samples_dir() / "apple.jpg", dir / ("apple" + std::to_string(i) + ".jpg"));
+  bool done = false, ok = true;
+  window_->set_on_loaded([&](bool success) {
+    done = true;
+    ok = success;
+  });
+  window_->open_inputs({dir});
+  QToolButton* cancel = nullptr;
+  for (QToolButton* b : window_->findChildren<QToolButton*>())
+    if (b->text() == "Cancel") cancel = b;
+  ASSERT_NE(cancel, nullptr);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return cancel->isVisible(); }, 5000));
+  QTest::mouseClick(cancel, Qt::LeftButton);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return done; }, 30000));
+  EXPECT_FALSE(ok) << "the load was cancelled, not finished";
+  EXPECT_FALSE(cancel->isVisible());
+  ASSERT_NE(window_->runner(), nullptr);
+  EXPECT_EQ(window_->dataset_dock()->count(), 2) << "the open fit and its photos stay";
+  EXPECT_EQ(iteration(), 1);
+  trigger("run_step");
+  idle();
+  EXPECT_EQ(iteration(), 2);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(GuiWindow, DockSelectsThePhotoInFocus) {
