@@ -107,6 +107,12 @@ int run_fit(const FitArgs& a) {
     });
     if (tty) std::cerr << "\r\033[K";
     for (const std::string& s : dataset.skipped) std::cerr << "invgfx-cli fit: skipped " << s << "\n";
+    // The default preset follows the photos that actually loaded (one → single_object).
+    if (a.preset.empty() && a.config.empty() && a.resume.empty() &&
+        (dataset.photos.size() == 1) != (files.size() == 1)) {
+      const LoopConfig again = make_config(a, static_cast<int>(dataset.photos.size()));
+      if (again.render.size == config.render.size) config = again;
+    }
     std::cout << "loaded " << dataset.photos.size() << " photo(s) at " << config.render.size << "x" << config.render.size
               << (config.preset_name.empty() ? "" : ", preset " + config.preset_name) << ", " << config.iterations
               << " iterations\n";

@@ -163,6 +163,20 @@ TEST(Cli, TerminatedFitSavesItsSession) {
   EXPECT_TRUE(contains(r.out, "resumed")) << r.out;
 }
 
+// A folder with one readable photo and one corrupt file: the corrupt one is named and skipped, and the
+// default preset is the one for a single photo.
+TEST(Cli, SkippedPhotosAreNamedAndThePresetFollowsWhatLoaded) {
+  const fs::path d = work_dir("skipped");
+  fs::create_directories(d / "photos");
+  fs::copy_file(fs::path(INVGFX_SOURCE_DIR) / "assets" / "samples" / "apple.jpg", d / "photos" / "apple.jpg");
+  std::ofstream(d / "photos" / "broken.jpg") << "not a jpeg";
+  const CliRun r = cli("fit " + q(d / "photos") + " --iters 2 --size 32 --out " + q(d / "fit"), d);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "broken.jpg")) << r.err;
+  EXPECT_TRUE(contains(r.out, "loaded 1 photo(s)")) << r.out;
+  EXPECT_TRUE(contains(r.out, "preset single_object")) << r.out;
+}
+
 TEST(Cli, SynthFitRenderRoundTrip) {
   const fs::path d = work_dir("roundtrip");
   const fs::path data = d / "data", out = d / "fit";
