@@ -61,11 +61,7 @@ void for_scene_fields(S& s, F f) {
 // Resizes `g` to the shapes of `like` and zeroes it (no allocation once the shapes are stable).
 void zeros_like_into(const Scene& like, Scene& g) {
   const auto z = [](const Tensor& l, Tensor& t) {
-    if (l.empty()) {  // a default tensor has rank 0, whose resize would make one element
-      t.resize({0});
-      return;
-    }
-    t.resize(l.shape());
+    t.resize_like(l);  // an absent field stays absent
     t.zero();
   };
   z(like.positions, g.positions);

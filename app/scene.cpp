@@ -22,11 +22,7 @@ namespace {
 
 template <class T>
 void zeros_of(const TensorT<T>& like, TensorT<T>& out) {
-  if (like.empty()) {  // an absent field stays absent (resizing to rank 0 would make one element)
-    out = TensorT<T>();
-    return;
-  }
-  out.resize(like.shape());
+  out.resize_like(like);  // an absent field stays absent
   out.zero();
 }
 

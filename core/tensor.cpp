@@ -76,12 +76,7 @@ void TensorT<T>::fill(T v) {
 
 template <class T>
 void TensorT<T>::copy_from(const TensorT& o) {
-  if (o.rank() == 0 && o.numel_ == 0) {  // the default, empty tensor: stays empty, not a 0-d scalar
-    shape_ = Shape();
-    numel_ = 0;
-    return;
-  }
-  resize(o.shape());
+  resize_like(o);
   std::copy(o.data(), o.data() + o.numel(), data());
 }
 

@@ -50,7 +50,15 @@ class TensorT {
   // steady-state loop that resizes to the same shapes never allocates. Contents are unspecified
   // after a resize that changes numel.
   void resize(const Shape& shape);
-  void resize_like(const TensorT& o) { resize(o.shape()); }
+  // o's shape; the default (empty) tensor gives an empty tensor, not the one element of a 0-d resize.
+  void resize_like(const TensorT& o) {
+    if (o.rank() == 0 && o.numel_ == 0) {
+      shape_ = Shape();
+      numel_ = 0;
+      return;
+    }
+    resize(o.shape());
+  }
   void resize(std::initializer_list<int64_t> dims) { resize(Shape(dims)); }
 
   const Shape& shape() const { return shape_; }

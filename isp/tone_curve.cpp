@@ -162,7 +162,8 @@ void ToneCurveT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>& /*y*
   const bool want_p = theta_.requires_grad;
   thread_local std::vector<double> gY;  // ∂L/∂Y_k; keeps its capacity between calls
   gY.assign(static_cast<size_t>(K + 1), 0.0);
-  isp_detail::reduce_blocks(n, want_p ? K + 1 : 0, n >= isp_detail::kOmpMinWork, gY.data(), [&](int64_t i0, int64_t i1, double* lg) {
+  const bool parallel = n >= isp_detail::kOmpMinWork;
+  isp_detail::reduce_blocks(n, want_p ? K + 1 : 0, parallel, gY.data(), [&](int64_t i0, int64_t i1, double* lg) {
     for (int64_t i = i0; i < i1; ++i) {
       const T u = x[i] * fK;
       const int k = std::clamp(static_cast<int>(std::floor(u)), 0, K - 1);
