@@ -1,7 +1,10 @@
 #include "render/soft_rasterize.h"
 #include "render/raster_binning.h"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -34,49 +37,60 @@ void screen_to_clip_grad(const T* v, T gx, T gy, T gz, T* out) {
 }  // namespace
 
 template <class T>
-bool SoftRasterizerT<T>::sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, T zt_floor, Sample& o) const {
-  if (fx < s.box[0] || fx > s.box[2] || fy < s.box[1] || fy > s.box[3]) return false;
-  // n_i = (q_a − f) × (q_b − f), evaluated from differences rather than the expanded affine form,
-  // whose large constant term loses float precision on small faces away from the screen centre.
-  T n[3];
-  for (int i = 0; i < 3; ++i) {
-    const T* a = s.q[(i + 1) % 3];
-    const T* b = s.q[(i + 2) % 3];
-    n[i] = (a[0] - fx) * (b[1] - fy) - (a[1] - fy) * (b[0] - fx);
-    o.lam[i] = n[i] * s.inv_area;
-  }
-  o.inside = o.lam[0] >= T(0) && o.lam[1] >= T(0) && o.lam[2] >= T(0);
-  // Outside an edge, the distance to the triangle is at least the distance to that edge's line.
-  for (int i = 0; i < 3; ++i) {
-    if (o.lam[i] >= T(0)) continue;
-    const T ld = n[i] * s.inv_len[i];
-    if (ld * ld >= cutoff) return false;
-  }
-  T M = 0;
-  for (int i = 0; i < 3; ++i) M += std::max(o.lam[i], T(0));
-  T z = 0;
-  for (int i = 0; i < 3; ++i) {
-    o.lam_hat[i] = std::max(o.lam[i], T(0)) / M;
-    z += o.lam_hat[i] * s.zn[i];
-  }
-  o.zt = (T(1) - z) * T(0.5);
-  if (!(o.zt > zt_floor)) return false;
-  o.d2 = std::numeric_limits<T>::infinity();
-  o.edge = 0, o.t = T(0);
+bool SoftRasterizerT<T>::sample_row(const FaceSetup& s, const T* fx, T fy, int la, int lb, const T* floor, T cutoff,
+                                    LaneSamples& o) const {
+  if (fy < s.box[1] || fy > s.box[3]) return false;
+  const T Y0 = s.q[0][1] - fy, Y1 = s.q[1][1] - fy, Y2 = s.q[2][1] - fy;
+  // Edge e runs from vertex a = (e+1)%3 to b = (e+2)%3.
+  T ax[3], ay[3], abx[3], aby[3];
   for (int e = 0; e < 3; ++e) {
     const T* a = s.q[(e + 1) % 3];
     const T* b = s.q[(e + 2) % 3];
-    const T abx = b[0] - a[0], aby = b[1] - a[1];
-    T t = ((fx - a[0]) * abx + (fy - a[1]) * aby) * s.inv_len2[e];
-    t = std::clamp(t, T(0), T(1));
-    const T rx = fx - (a[0] + t * abx), ry = fy - (a[1] + t * aby);
-    const T d2 = rx * rx + ry * ry;
-    if (d2 < o.d2) o.d2 = d2, o.edge = e, o.t = t;
+    ax[e] = a[0], ay[e] = fy - a[1], abx[e] = b[0] - a[0], aby[e] = b[1] - a[1];
   }
-  if (!o.inside && o.d2 >= cutoff) return false;
-  const T x = (o.inside ? o.d2 : -o.d2) * inv_sigma;
-  o.D = T(1) / (T(1) + std::exp(-x));
-  return true;
+  Mask any = 0;
+#pragma omp simd reduction(| : any)
+  for (int l = 0; l < kTileSize; ++l) {
+    const T x = fx[l];
+    const T X0 = s.q[0][0] - x, X1 = s.q[1][0] - x, X2 = s.q[2][0] - x;
+    // n_i = (q_a − f) × (q_b − f), evaluated from differences rather than the expanded affine form,
+    // whose large constant term loses float precision on small faces away from the screen centre.
+    const T n[3] = {X1 * Y2 - Y1 * X2, X2 * Y0 - Y2 * X0, X0 * Y1 - Y0 * X1};
+    T lam[3], m[3];
+    bool in = true, far = false;
+    for (int i = 0; i < 3; ++i) {
+      lam[i] = n[i] * s.inv_area;
+      in = in & (lam[i] >= T(0));
+      const T ld = n[i] * s.inv_len[i];
+      far = far | ((lam[i] < T(0)) & (ld * ld >= cutoff));
+      m[i] = lam[i] > T(0) ? lam[i] : T(0);
+    }
+    // Outside an edge, the distance to the triangle is at least the distance to that edge's line
+    // (`far`); the λ̂ clamp is PyTorch3D's clip_barycentric_coords.
+    const T M = m[0] + m[1] + m[2];
+    T z = 0;
+    for (int i = 0; i < 3; ++i) {
+      o.lam_hat[i][l] = m[i] / M;
+      z += o.lam_hat[i][l] * s.zn[i];
+    }
+    const T zt = (T(1) - z) * T(0.5);
+    T d2 = std::numeric_limits<T>::infinity(), tmin = 0, emin = 0;
+    for (int e = 0; e < 3; ++e) {
+      T t = ((x - ax[e]) * abx[e] + ay[e] * aby[e]) * s.inv_len2[e];
+      t = t < T(0) ? T(0) : (t > T(1) ? T(1) : t);
+      const T rx = x - (ax[e] + t * abx[e]), ry = ay[e] - t * aby[e];
+      const T de = rx * rx + ry * ry;
+      const bool closer = de < d2;
+      d2 = closer ? de : d2, tmin = closer ? t : tmin, emin = closer ? T(e) : emin;
+    }
+    const bool ok = (l >= la) & (l <= lb) & (x >= s.box[0]) & (x <= s.box[2]) & !far & (zt > floor[l]) &
+                    (in | (d2 < cutoff));
+    o.M[l] = M, o.zt[l] = zt, o.d2[l] = d2, o.t[l] = tmin, o.edge[l] = emin;
+    o.inside[l] = in ? Mask(-1) : Mask(0);
+    o.accept[l] = ok ? Mask(-1) : Mask(0);
+    any |= o.accept[l];
+  }
+  return any != 0;
 }
 
 template <class T>
@@ -207,8 +221,9 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
     face_entries_[static_cast<size_t>(fill_[static_cast<size_t>(tile_faces_[e])]++)] = static_cast<int32_t>(e);
 
   out.resize({C + 1, H, W});
-  slots_.resize(static_cast<size_t>(plane * K));
-  row_entries_.resize(num_entries);
+  kept_count_.resize(static_cast<size_t>(plane));
+  tile_kept_.resize(num_tiles);
+  tile_again_.resize(num_tiles);
   nearest_face_.resize(static_cast<size_t>(plane));
   depth_.resize({H, W});
   const T inv_sigma = T(1.0 / opt.sigma), cut = T(cutoff), inv_gamma = T(1.0 / opt.gamma);
@@ -216,85 +231,115 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
   const T* col = colors.data();
   T* o = out.data();
 
-#pragma omp parallel for schedule(dynamic, 2) if (int64_t(W) * H >= kRasterParallelMinPixels)
-  for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {
+  tiles_.resize(static_cast<size_t>(omp_get_max_threads()));
+  for (TileCandidates& tc : tiles_) tc.resize(K);
+  // Each tile reserves a span of kept_ for its kept candidates as it finishes (the order of the spans
+  // varies between runs, their contents do not). A tile that finds kept_ full only reserves; kept_
+  // then grows once, with room to spare, and those tiles run again into their reserved spans.
+  std::atomic<int64_t> used{0};
+  const int64_t capacity = static_cast<int64_t>(kept_.size());
+  auto run_tile = [&](int64_t t, bool again) {
     const int x0 = int(t % tx) * kTileSize, y0 = int(t / tx) * kTileSize;
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
     const int32_t eb = tile_start_[static_cast<size_t>(t)], ee = tile_start_[static_cast<size_t>(t) + 1];
-    // Candidates live in a pool of K + 1 samples; `ord` keeps pool indices sorted by z̃ (nearest
-    // first), so insertion moves ints, not samples.
-    int32_t ent_pool[kMaxK + 1];
-    Sample pool[kMaxK + 1];
-    int ord[kMaxK];
-    // Per row, the tile's entries whose pixel bounds contain the row (in entry order), in this
-    // tile's own slice of row_entries_, so pixels test only the x range of faces that can reach them.
-    int32_t* rent = row_entries_.data() + eb;
-    for (int y = y0; y <= y1; ++y) {
-      int nr = 0;
-      for (int32_t e = eb; e < ee; ++e) {
-        const PixelRect& r = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(e)])].rect;
-        rent[nr] = e;
-        nr += (y >= r.y0) & (y <= r.y1);
-      }
-      for (int x = x0; x <= x1; ++x) {
-        const T fx = ndc_x_[static_cast<size_t>(x)], fy = ndc_y_[static_cast<size_t>(y)];
-        const int64_t p = int64_t(y) * W + x;
-        int n = 0, spare = 0;
-        for (int r = 0; r < nr; ++r) {
-          const int32_t e = rent[r];
-          const int32_t f = tile_faces_[static_cast<size_t>(e)];
-          const FaceSetup& s = setup_[static_cast<size_t>(f)];
-          if (x < s.rect.x0 || x > s.rect.x1) continue;
+    TileCandidates& tc = tiles_[static_cast<size_t>(omp_get_thread_num())];
+    tc.clear();
+    T fxs[kTileSize];
+    for (int l = 0; l < kTileSize; ++l) fxs[l] = ndc_x_[static_cast<size_t>(std::min(x0 + l, W - 1))];
+    // Face-major: each face is evaluated on a whole tile row at once (branch-free, across lanes), and
+    // the pixels it reaches take it into their K-nearest lists. Faces arrive in entry order, so each
+    // pixel sees its candidates in face order, as a per-pixel loop would.
+    LaneSamples ls;
+    for (int32_t e = eb; e < ee; ++e) {
+      const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(e)])];
+      const int ya = std::max(y0, s.rect.y0), yb = std::min(y1, s.rect.y1);
+      const int la = std::max(x0, s.rect.x0) - x0, lb = std::min(x1, s.rect.x1) - x0;
+      for (int y = ya; y <= yb; ++y) {
+        const int row = (y - y0) * kTileSize;
+        if (!sample_row(s, fxs, ndc_y_[static_cast<size_t>(y)], la, lb, tc.floor.data() + row, cut, ls)) continue;
+        for (int l = la; l <= lb; ++l) {
+          if (!ls.accept[l]) continue;
+          const int px = row + l;
           // Keep the K nearest (largest z̃); equal depths keep face order.
-          const T floor = n == K ? pool[ord[K - 1]].zt : -std::numeric_limits<T>::infinity();
-          if (!sample(s, fx, fy, inv_sigma, cut, floor, pool[spare])) continue;
+          int& n = tc.n[static_cast<size_t>(px)];
+          int8_t* ord = tc.ord.data() + px * K;
+          Candidate* pool = tc.pool.data() + px * (K + 1);
+          int8_t& spare = tc.spare[static_cast<size_t>(px)];
           const int idx = spare;
+          Candidate& cd = pool[idx];
+          cd.zt = ls.zt[l];
+          for (int i = 0; i < 3; ++i) cd.lam_hat[i] = ls.lam_hat[i][l];
+          const T x = (ls.inside[l] ? ls.d2[l] : -ls.d2[l]) * inv_sigma;
+          cd.D = T(1) / (T(1) + std::exp(-x));
+          cd.M = ls.M[l], cd.t = ls.t[l];
+          cd.edge = static_cast<int8_t>(ls.edge[l]);
+          cd.inside = ls.inside[l] != 0;
+          cd.entry = e;
           int j;
           if (n < K) {
             j = n++;
-            spare = n < K ? n : K;
+            spare = static_cast<int8_t>(n < K ? n : K);
           } else {
             j = K - 1;
             spare = ord[K - 1];
           }
-          const T zt = pool[idx].zt;
-          while (j > 0 && zt > pool[ord[j - 1]].zt) ord[j] = ord[j - 1], --j;
-          ord[j] = idx;
-          ent_pool[idx] = e;
+          while (j > 0 && cd.zt > pool[ord[j - 1]].zt) ord[j] = ord[j - 1], --j;
+          ord[j] = static_cast<int8_t>(idx);
+          if (n == K) tc.floor[static_cast<size_t>(px)] = pool[ord[K - 1]].zt;
         }
-        int32_t ent[kMaxK];
-        Sample* smp[kMaxK];
-        for (int j = 0; j < n; ++j) ent[j] = ent_pool[ord[j]], smp[j] = &pool[ord[j]];
-        int32_t* sl = slots_.data() + p * K;
-        for (int j = 0; j < K; ++j) sl[j] = j < n ? ent[j] : -1;
+      }
+    }
+    // The tile's kept candidates go to its span, nearest first, pixel by pixel in row order.
+    if (!again) {
+      int64_t total = 0;
+      for (int y = y0; y <= y1; ++y)
+        for (int x = x0; x <= x1; ++x) total += tc.n[static_cast<size_t>((y - y0) * kTileSize + (x - x0))];
+      const int64_t offset = used.fetch_add(total, std::memory_order_relaxed);
+      tile_kept_[static_cast<size_t>(t)] = offset;
+      tile_again_[static_cast<size_t>(t)] = offset + total > capacity;
+      if (tile_again_[static_cast<size_t>(t)]) return;
+    }
+    Candidate* kept = kept_.data() + tile_kept_[static_cast<size_t>(t)];
+    for (int y = y0; y <= y1; ++y) {
+      for (int x = x0; x <= x1; ++x) {
+        const int64_t p = int64_t(y) * W + x;
+        const int px = (y - y0) * kTileSize + (x - x0);
+        const int n = tc.n[static_cast<size_t>(px)];
+        const Candidate* pool = tc.pool.data() + px * (K + 1);
+        const int8_t* ord = tc.ord.data() + px * K;
+        Candidate* smp = kept;
+        kept += n;
+        for (int j = 0; j < n; ++j) smp[j] = pool[ord[j]];
+        kept_count_[static_cast<size_t>(p)] = static_cast<uint8_t>(n);
         nearest_face_[static_cast<size_t>(p)] = -1;
         depth_[p] = T(0);
         for (int j = 0; j < n; ++j)
-          if (smp[j]->inside) {
-            nearest_face_[static_cast<size_t>(p)] = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(ent[j])])].face;
-            depth_[p] = T(1) - T(2) * smp[j]->zt;
+          if (smp[j].inside) {
+            nearest_face_[static_cast<size_t>(p)] = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(smp[j].entry)])].face;
+            depth_[p] = T(1) - T(2) * smp[j].zt;
             break;
           }
         // Softmax over depth with the background term, and the silhouette.
         T zmax = eps_b;
-        for (int j = 0; j < n; ++j) zmax = std::max(zmax, smp[j]->zt);
+        for (int j = 0; j < n; ++j) zmax = std::max(zmax, smp[j].zt);
         const T wb = std::exp((eps_b - zmax) * inv_gamma);
         T wsum = wb, keep = T(1);
         T wj[kMaxK];
         for (int j = 0; j < n; ++j) {
-          wj[j] = smp[j]->D * std::exp((smp[j]->zt - zmax) * inv_gamma);
+          smp[j].e = std::exp((smp[j].zt - zmax) * inv_gamma);
+          wj[j] = smp[j].D * smp[j].e;
           wsum += wj[j];
-          keep *= T(1) - smp[j]->D;
+          keep *= T(1) - smp[j].D;
         }
         const T inv_wsum = T(1) / wsum;
         const int32_t* fvs[kMaxK];
         const T* mu[kMaxK];
         T mu_clipped[kMaxK][3];
         for (int j = 0; j < n; ++j) {
-          const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(ent[j])])];
+          const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(smp[j].entry)])];
           fvs[j] = faces.data() + 3 * int64_t(s.face);
-          mu[j] = smp[j]->lam_hat;
-          if (s.clip >= 0) clipped_source_weights(s, smp[j]->lam_hat, mu_clipped[j]), mu[j] = mu_clipped[j];
+          mu[j] = smp[j].lam_hat;
+          if (s.clip >= 0) clipped_source_weights(s, smp[j].lam_hat, mu_clipped[j]), mu[j] = mu_clipped[j];
         }
         for (int64_t c = 0; c < C; ++c) {
           T acc = wb * bg;
@@ -308,6 +353,15 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
         o[C * plane + p] = T(1) - keep;
       }
     }
+  };
+  const bool parallel = int64_t(W) * H >= kRasterParallelMinPixels;
+#pragma omp parallel for schedule(dynamic, 2) if (parallel)
+  for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) run_tile(t, false);
+  if (used.load() > capacity) {
+    kept_.resize(static_cast<size_t>(used.load() + used.load() / 4));
+#pragma omp parallel for schedule(dynamic, 2) if (parallel)
+    for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t)
+      if (tile_again_[static_cast<size_t>(t)]) run_tile(t, true);
   }
 }
 
@@ -321,14 +375,18 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
     throw std::invalid_argument("soft_rasterize backward: dL_dout must be " + out.shape().str() + ", got " +
                                 dL_dout.shape().str());
   topology_.update(faces, clip_pos.dim(0), "soft_rasterize backward: faces");
-  const int W = opt.width, H = opt.height, K = opt.max_faces;
+  const int W = opt.width, H = opt.height;
   const int64_t F = static_cast<int64_t>(faces.size() / 3), C = colors.dim(1), plane = int64_t(W) * H;
   const int64_t R = 9 + 3 * C;  // record: dL/dq (3×2), dL/d(z/w) (3), dL/dcolour (3×C)
   const int tx = (W + kTileSize - 1) / kTileSize, ty = (H + kTileSize - 1) / kTileSize;
   const int64_t num_tiles = int64_t(tx) * ty;
+  if (out.rank() != 3 || out.dim(1) != H || out.dim(2) != W || out.dim(0) != C + 1 ||
+      static_cast<int64_t>(kept_count_.size()) != plane || static_cast<int64_t>(tile_kept_.size()) != num_tiles ||
+      static_cast<int64_t>(setup_.size()) < F)
+    throw std::invalid_argument("soft_rasterize backward: must follow a forward with the same inputs and options (out is " +
+                                out.shape().str() + ")");
   entry_grad_.resize(tile_faces_.size() * static_cast<size_t>(R));
-  const double cutoff = opt.sigma * std::log(1.0 / opt.dist_eps - 1.0);
-  const T inv_sigma = T(1.0 / opt.sigma), cut = T(cutoff), inv_gamma = T(1.0 / opt.gamma);
+  const T inv_sigma = T(1.0 / opt.sigma), inv_gamma = T(1.0 / opt.gamma);
   const T eps_b = T(opt.background_eps);
   const T* col = colors.data();
   const T* o = out.data();
@@ -340,25 +398,21 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
     const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
     const int32_t eb = tile_start_[static_cast<size_t>(t)], ee = tile_start_[static_cast<size_t>(t) + 1];
     std::fill(entry_grad_.begin() + eb * R, entry_grad_.begin() + ee * R, T(0));
-    Sample smp[kMaxK];
-    T wj[kMaxK], ej[kMaxK], prefix[kMaxK + 1], suffix[kMaxK + 1];
+    T wj[kMaxK], prefix[kMaxK + 1], suffix[kMaxK + 1];
+    const Candidate* kept = kept_.data() + tile_kept_[static_cast<size_t>(t)];
     for (int y = y0; y <= y1; ++y)
       for (int x = x0; x <= x1; ++x) {
         const int64_t p = int64_t(y) * W + x;
-        const int32_t* sl = slots_.data() + p * K;
-        int n = 0;
-        while (n < K && sl[n] >= 0) ++n;
+        const Candidate* smp = kept;
+        const int n = kept_count_[static_cast<size_t>(p)];
+        kept += n;
         if (n == 0) continue;
         const T fx = ndc_x_[static_cast<size_t>(x)], fy = ndc_y_[static_cast<size_t>(y)];
-        for (int j = 0; j < n; ++j)
-          sample(setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(sl[j])])], fx, fy, inv_sigma, cut,
-                 -std::numeric_limits<T>::infinity(), smp[j]);
         T zmax = eps_b;
         for (int j = 0; j < n; ++j) zmax = std::max(zmax, smp[j].zt);
         T wsum = std::exp((eps_b - zmax) * inv_gamma);
         for (int j = 0; j < n; ++j) {
-          ej[j] = std::exp((smp[j].zt - zmax) * inv_gamma);
-          wj[j] = smp[j].D * ej[j];
+          wj[j] = smp[j].D * smp[j].e;
           wsum += wj[j];
         }
         prefix[0] = T(1), suffix[n] = T(1);
@@ -367,10 +421,10 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
         const T inv_wsum = T(1) / wsum;
         const T gA = g[C * plane + p];
         for (int j = 0; j < n; ++j) {
-          const int32_t e = sl[j];
+          const Candidate& sm = smp[j];
+          const int32_t e = sm.entry;
           const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(e)])];
           const int32_t* fv = faces.data() + 3 * int64_t(s.face);
-          const Sample& sm = smp[j];
           T* rec = entry_grad_.data() + int64_t(e) * R;
           T mu_clipped[3];
           const T* mu = sm.lam_hat;
@@ -400,19 +454,18 @@ void SoftRasterizerT<T>::backward(const TensorT<T>& clip_pos, const std::vector<
             for (int v = 0; v < 3; ++v) dL_dlh[v] = d[v];
           }
           // Silhouette: ∂A/∂D_j = Π_{k≠j} (1 − D_k), from prefix and suffix products (O(n) per pixel).
-          const T dL_dD = dL_dw * ej[j] + gA * (prefix[j] * suffix[j + 1]);
+          const T dL_dD = dL_dw * sm.e + gA * (prefix[j] * suffix[j + 1]);
           const T dL_dzt = dL_dw * wj[j] * inv_gamma;
           // z̃ = (1 − Σ λ̂ z_n)/2.
           for (int i = 0; i < 3; ++i) {
             rec[6 + i] += T(-0.5) * dL_dzt * sm.lam_hat[i];
             dL_dlh[i] += T(-0.5) * dL_dzt * s.zn[i];
           }
-          // λ̂ = max(λ, 0)/M, then λ = n/Σn.
-          const T M = std::max(sm.lam[0], T(0)) + std::max(sm.lam[1], T(0)) + std::max(sm.lam[2], T(0));
+          // λ̂ = max(λ, 0)/M, then λ = n/Σn. Where λ_i > 0, λ_i = λ̂_i·M; elsewhere dL/dλ_i = 0.
           const T sh = dL_dlh[0] * sm.lam_hat[0] + dL_dlh[1] * sm.lam_hat[1] + dL_dlh[2] * sm.lam_hat[2];
           T dL_dlam[3];
-          for (int i = 0; i < 3; ++i) dL_dlam[i] = sm.lam[i] > T(0) ? (dL_dlh[i] - sh) / M : T(0);
-          const T sl2 = dL_dlam[0] * sm.lam[0] + dL_dlam[1] * sm.lam[1] + dL_dlam[2] * sm.lam[2];
+          for (int i = 0; i < 3; ++i) dL_dlam[i] = sm.lam_hat[i] > T(0) ? (dL_dlh[i] - sh) / sm.M : T(0);
+          const T sl2 = (dL_dlam[0] * sm.lam_hat[0] + dL_dlam[1] * sm.lam_hat[1] + dL_dlam[2] * sm.lam_hat[2]) * sm.M;
           T dn[3];
           for (int i = 0; i < 3; ++i) dn[i] = (dL_dlam[i] - sl2) * s.inv_area;
           // n_0 = X_1 Y_2 − Y_1 X_2 (cyclic), X = q_x − f_x, Y = q_y − f_y.

@@ -19,9 +19,13 @@
 // (x, y, z, w) and to the per-vertex colours.
 //
 // Speed and determinism: faces are binned into 16×16 tiles (bounds grown by the cut-off radius) and
-// tiles run in parallel in forward and backward. The backward accumulates into one record per
-// (tile, face) bin entry — each owned by one tile — then sums each face's records in tile order and
-// gathers per-vertex sums in corner order: bit-identical at any thread count, no atomics.
+// tiles run in parallel in forward and backward. Within a tile the forward goes face by face, each
+// evaluated on a whole tile row at once without branches (so across SIMD lanes), and the pixels it
+// reaches take it into their K-nearest lists; faces arrive in face order, so ties resolve as in a
+// per-pixel loop. The kept faces' evaluations (λ̂, D, the softmax factor, the closest edge) are stored
+// for the backward, which therefore evaluates no face again. The backward accumulates into one record
+// per (tile, face) bin entry — each owned by one tile — then sums each face's records in tile order
+// and gathers per-vertex sums in corner order: bit-identical at any thread count, no atomic sums.
 //
 // Near and far planes: a face with a vertex outside −w ≤ z ≤ w (e.g. behind the camera, w ≤ 0) is
 // clipped in clip space (Sutherland–Hodgman, render/clip.h) into a convex polygon of 3..5 vertices,
@@ -37,7 +41,10 @@
 #include "render/raster_topology.h"
 #include "render/rasterize.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace invgfx {
@@ -95,18 +102,47 @@ class SoftRasterizerT {
   void setup_triangle(const T* const v[3], const SoftRasterizeOptions& opt, double reach, FaceSetup& s) const;
   // μ = Bᵀλ̂: the weights over the source face's vertices, for a fan triangle of a clipped face.
   void clipped_source_weights(const FaceSetup& s, const T lam_hat[3], T mu[3]) const;
-  // Evaluation of one face at one pixel, shared by forward and backward.
-  struct Sample {
-    T lam[3], lam_hat[3];
-    T d2;       // squared distance to the boundary
-    int edge;   // closest edge (opposite vertex index), segment from (edge+1)%3 to (edge+2)%3
-    T t;        // closest point parameter on that segment
-    bool inside;
-    T D, zt;
+  // One face on one tile row at once, lane l at NDC point (fx[l], fy): branch-free, so that it runs
+  // across lanes. accept[l] is set for lanes in la..lb that the face reaches (d² < cut-off, or
+  // inside) with z̃ above floor[l], the K-th kept face's there (−∞ while a pixel's list has room).
+  // False when no lane is accepted.
+  using Mask = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+  struct LaneSamples {
+    T lam_hat[3][kTileSize], M[kTileSize], zt[kTileSize], d2[kTileSize], t[kTileSize], edge[kTileSize];
+    Mask inside[kTileSize], accept[kTileSize];
   };
-  // False when the face is out of reach of (fx, fy), or its z̃ is not above zt_floor (the K-th kept
-  // face's, so that a full list skips the distance computation of deeper faces).
-  bool sample(const FaceSetup& s, T fx, T fy, T inv_sigma, T cutoff, T zt_floor, Sample& out) const;
+  bool sample_row(const FaceSetup& s, const T* fx, T fy, int la, int lb, const T* floor, T cutoff,
+                  LaneSamples& out) const;
+  // A face kept at a pixel, as the forward evaluated it; the backward reads it back instead of
+  // evaluating the face again.
+  struct Candidate {
+    T lam_hat[3];
+    T M;        // Σ max(λ_i, 0), so that λ_i = λ̂_i·M where λ_i > 0
+    T zt, D;
+    T e;        // exp((z̃ − z̃_max)/γ), the softmax factor (set when the pixel is aggregated)
+    T t;        // closest point parameter on the closest edge
+    int32_t entry;
+    int8_t edge;  // closest edge (opposite vertex index), segment from (edge+1)%3 to (edge+2)%3
+    bool inside;
+  };
+  // Per thread, one tile's lists during the forward: a pool of K + 1 candidates per pixel and their
+  // order by z̃ (nearest first), so insertion moves bytes, not candidates; floor as in sample_row.
+  struct TileCandidates {
+    std::vector<Candidate> pool;
+    std::vector<int8_t> ord, spare;
+    std::vector<int> n;
+    std::vector<T> floor;
+    void resize(int K) {
+      pool.resize(static_cast<size_t>(kTileSize * kTileSize * (K + 1)));
+      ord.resize(static_cast<size_t>(kTileSize * kTileSize * K));
+      spare.resize(kTileSize * kTileSize), n.resize(kTileSize * kTileSize), floor.resize(kTileSize * kTileSize);
+    }
+    void clear() {
+      std::fill(spare.begin(), spare.end(), int8_t(0));
+      std::fill(n.begin(), n.end(), 0);
+      std::fill(floor.begin(), floor.end(), -std::numeric_limits<T>::infinity());
+    }
+  };
 
   std::vector<FaceSetup> setup_;                          // F faces, then the extra fan triangles of clipped ones
   std::vector<uint8_t> needs_clip_;                       // per face
@@ -114,8 +150,11 @@ class SoftRasterizerT {
   std::vector<ClipTraceT<T>> traces_;                     // per clipped face
   std::vector<int32_t> tile_start_, tile_faces_, fill_;
   std::vector<int32_t> face_entry_start_, face_entries_;  // primitive → bin entries, in tile order
-  std::vector<int32_t> row_entries_;                      // per tile slice: entries reaching the current row
-  std::vector<int32_t> slots_;                            // K per pixel: bin entry index, −1 unused
+  std::vector<TileCandidates> tiles_;                     // per thread, forward
+  std::vector<Candidate> kept_;                           // the kept candidates, tile by tile
+  std::vector<int64_t> tile_kept_;                        // per tile: where its candidates start in kept_
+  std::vector<uint8_t> tile_again_;                       // per tile: found kept_ full, runs again
+  std::vector<uint8_t> kept_count_;                       // per pixel: faces kept, 0..K
   std::vector<T> entry_grad_;                             // per bin entry: 9 screen + 3C colour grads
   std::vector<T> corner_pos_grad_, corner_color_grad_;
   std::vector<T> ndc_x_, ndc_y_;
