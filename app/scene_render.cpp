@@ -13,6 +13,7 @@
 #include "render/shading.h"
 #include "render/soft_rasterize.h"
 #include "render/texture.h"
+#include "render/texture_lod.h"
 #include "render/vertex_normals.h"
 
 #include <algorithm>
@@ -91,6 +92,8 @@ struct SceneRendererT<T>::Impl {
   std::vector<int32_t> covered;      // hard mode: covered pixel indices, row-major
   int64_t compact_rows = 1;
   TensorT<T> uv_c, n_c, albedo_c, shaded_c;  // compact C×rows×S over `covered`
+  TextureLodT<T> tex_lod;
+  TensorT<T> lod_img, lod_c, d_lod_c;         // per-pixel texture level of detail (mip_levels ≠ 1)
   TensorT<T> clip_s, normals_s, albedo_s, shaded_s, colors4, soft_out;
   // Backward scratch.
   TensorT<T> d_out, d_comp, d_shaded, d_albedo, d_n_c, d_uv_c, d_full, d_rast, d_normals, d_clip;
@@ -179,9 +182,11 @@ struct SceneRendererT<T>::Impl {
     if (!use_colors) texture.texels.value.copy_from(s.texture);
   }
 
-  // Level of detail from the texel footprint: one level per doubling of texels per screen pixel
-  // (hard) or per vertex (soft), taking half the UV area as visible.
+  // Soft mode samples the texture at the vertices: one level of detail for all of them, one level
+  // per doubling of texels per vertex, taking half the UV area as visible. (Hard mode sets a
+  // per-pixel map from each pixel's uv footprint, render/texture_lod.h.)
   void choose_lod(const SceneT<T>& s, double samples) {
+    texture.set_lod_map(nullptr);
     if (opt.mip_levels == 1 || use_colors) {
       texture.options.lod = 0;
       return;
@@ -252,7 +257,15 @@ struct SceneRendererT<T>::Impl {
     } else {
       ip_uv.forward(tmpl.uvs, uv_faces, r, uv_img);
       to_compact(uv_img, 2, uv_c);
-      choose_lod(s, static_cast<double>(r.covered_pixels()));
+      texture.options.lod = 0;
+      if (opt.mip_levels != 1) {
+        tex_lod.forward(clip, tmpl.faces, tmpl.uvs, uv_faces, r, static_cast<int>(s.texture.dim(2)),
+                        static_cast<int>(s.texture.dim(1)), lod_img);
+        to_compact(lod_img, 1, lod_c);
+        texture.set_lod_map(&lod_c, &d_lod_c);
+      } else {
+        texture.set_lod_map(nullptr);
+      }
       texture.forward(uv_c, albedo_c);
     }
     shading.forward({&albedo_c, &n_c}, {&shaded_c});
@@ -407,9 +420,17 @@ struct SceneRendererT<T>::Impl {
     } else {
       d_uv_c.resize(uv_c.shape());
       d_uv_c.zero();
+      const bool lod_map = opt.mip_levels != 1;
+      if (lod_map) d_lod_c.resize(lod_c.shape()), d_lod_c.zero();
       texture.backward(uv_c, albedo_c, d_albedo, &d_uv_c);
       from_compact(d_uv_c, 2, d_full);
       ip_uv.backward(tmpl.uvs, uv_faces, r, d_full, nullptr, &d_rast);
+      if (lod_map) {
+        // The level of detail moves with the geometry too (nvdiffrast's gradient through uv_da).
+        from_compact(d_lod_c, 1, d_full);
+        tex_lod.backward(clip, tmpl.faces, tmpl.uvs, uv_faces, r, static_cast<int>(s.texture.dim(2)),
+                         static_cast<int>(s.texture.dim(1)), d_full, &d_clip);
+      }
     }
     from_compact(d_n_c, 3, d_full);
     ip_attr.backward(normals, tmpl.faces, r, d_full, &d_normals, &d_rast);

@@ -1,9 +1,9 @@
 #include "render/texture.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace invgfx {
 
@@ -62,7 +62,8 @@ struct LevelPair {
 
 LevelPair level_pair(double lod, int n) {
   LevelPair p;
-  p.l0 = std::min(static_cast<int>(lod), n - 1);
+  lod = std::min(lod, static_cast<double>(n - 1));
+  p.l0 = static_cast<int>(lod);
   p.l1 = std::min(p.l0 + 1, n - 1);
   p.w1 = p.l0 == p.l1 ? 0.0 : lod - p.l0;
   p.used = p.w1 != 0.0 ? 2 : 1;
@@ -86,14 +87,39 @@ int TextureT<T>::num_levels() const {
   return options.mip_levels <= 0 ? max_levels : std::min(options.mip_levels, max_levels);
 }
 
-// Only the levels a lookup at options.lod reads are built (level 0 is texels.value itself).
 template <class T>
-void TextureT<T>::build_pyramid() {
+double TextureT<T>::lod_at(int64_t i) const {
+  if (!lod_map_) return options.lod;
+  const double v = static_cast<double>((*lod_map_)[i]);
+  return v >= 0 && std::isfinite(v) ? v : 0.0;
+}
+
+template <class T>
+std::pair<int, int> TextureT<T>::levels_read(int64_t pixels) const {
+  if (!(options.lod >= 0)) throw std::invalid_argument("Texture: options.lod must be ≥ 0");
+  const int n = num_levels();
+  if (!lod_map_) {
+    const LevelPair lp = level_pair(options.lod, n);
+    return {lp.l0, lp.used == 2 ? lp.l1 : lp.l0};
+  }
+  if (lod_map_->numel() != pixels)
+    throw std::invalid_argument("Texture: the lod map has " + std::to_string(lod_map_->numel()) +
+                                " values, uv has " + std::to_string(pixels) + " pixels");
+  if (pixels == 0) return {0, 0};
+  int lo = n - 1, hi = 0;
+  for (int64_t i = 0; i < pixels; ++i) {
+    const LevelPair lp = level_pair(lod_at(i), n);
+    lo = std::min(lo, lp.l0), hi = std::max(hi, lp.used == 2 ? lp.l1 : lp.l0);
+  }
+  return {lo, hi};
+}
+
+// Levels 1..top are built (level 0 is texels.value itself).
+template <class T>
+void TextureT<T>::build_pyramid(int top) {
   const TensorT<T>& base = texels.value;
   if (base.rank() != 3) throw std::invalid_argument("Texture: texels must be C×H×W, got " + base.shape().str());
   const int64_t C = base.dim(0);
-  const LevelPair lp = level_pair(options.lod, num_levels());
-  const int top = lp.used == 2 ? lp.l1 : lp.l0;
   levels_.resize(static_cast<size_t>(top + 1));
   for (int k = 1; k <= top; ++k) {
     const TensorT<T>& a = level(k - 1);
@@ -116,15 +142,16 @@ template <class T>
 void TextureT<T>::forward(const TensorT<T>& uv, TensorT<T>& out) {
   if (uv.rank() != 3 || uv.dim(0) != 2)
     throw std::invalid_argument("Texture: uv must be 2×H×W, got " + uv.shape().str());
-  if (!(options.lod >= 0)) throw std::invalid_argument("Texture: options.lod must be ≥ 0");
-  build_pyramid();
-  const int64_t C = texels.value.dim(0), H = uv.dim(1), W = uv.dim(2), HW = H * W;
+  const int64_t H = uv.dim(1), W = uv.dim(2), HW = H * W;
+  build_pyramid(levels_read(HW).second);
+  const int64_t C = texels.value.dim(0);
   out.resize({C, H, W});
-  const LevelPair lp = level_pair(options.lod, num_levels());
+  const int n = num_levels();
   const T* U = uv.data();
   T* Y = out.data();
 #pragma omp parallel for schedule(static) if (HW > 4096)
   for (int64_t i = 0; i < HW; ++i) {
+    const LevelPair lp = level_pair(lod_at(i), n);
     for (int64_t c = 0; c < C; ++c) Y[c * HW + i] = T(0);
     for (int k = 0; k < lp.used; ++k) {
       const T wlev = static_cast<T>(k == 0 ? 1 - lp.w1 : lp.w1);
@@ -146,14 +173,15 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
   const int64_t C = texels.value.dim(0), H = uv.dim(1), W = uv.dim(2), HW = H * W;
   if (dL_dout.rank() != 3 || dL_dout.dim(0) != C || dL_dout.dim(1) != H || dL_dout.dim(2) != W)
     throw std::invalid_argument("Texture::backward: dL_dout must be " + std::to_string(C) + "×H×W like the output");
-  const LevelPair lp = level_pair(options.lod, num_levels());
+  const auto [lo, top] = levels_read(HW);
+  const int n = num_levels(), nl = top - lo + 1;
   const bool want_tex = texels.requires_grad;
-  const int top = lp.used == 2 ? lp.l1 : lp.l0;
   // Destinations: level 0's gradient is texels.grad itself; levels 1..top get zeroed buffers whose
   // sums are pushed down the pyramid below. Band 0 scatters straight into the destination, bands
-  // 1.. into their own buffers, added afterwards in band order: bit-identical at any thread count.
+  // 1.. into their own buffers (one per level read), added afterwards in band order: bit-identical
+  // at any thread count.
   const int bands = HW > 65536 ? 4 : 1;
-  std::array<TensorT<T>*, 2> dest{nullptr, nullptr};
+  auto dest = [&](int l) -> TensorT<T>& { return l == 0 ? texels.grad : level_grads_[static_cast<size_t>(l)]; };
   if (want_tex) {
     texels.grad.resize(texels.value.shape());
     level_grads_.resize(static_cast<size_t>(top + 1));
@@ -161,17 +189,18 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
       level_grads_[static_cast<size_t>(l)].resize(level(l).shape());
       level_grads_[static_cast<size_t>(l)].zero();
     }
-    for (int k = 0; k < lp.used; ++k) {
-      const int l = k == 0 ? lp.l0 : lp.l1;
-      dest[static_cast<size_t>(k)] = l == 0 ? &texels.grad : &level_grads_[static_cast<size_t>(l)];
-    }
-    band_grads_.resize(static_cast<size_t>((bands - 1) * lp.used));
+    band_grads_.resize(static_cast<size_t>((bands - 1) * nl));
     for (int b = 1; b < bands; ++b)
-      for (int k = 0; k < lp.used; ++k) {
-        TensorT<T>& g = band_grads_[static_cast<size_t>((b - 1) * lp.used + k)];
-        g.resize(dest[static_cast<size_t>(k)]->shape());
+      for (int l = lo; l <= top; ++l) {
+        TensorT<T>& g = band_grads_[static_cast<size_t>((b - 1) * nl + l - lo)];
+        g.resize(level(l).shape());
         g.zero();
       }
+  }
+  T* dlod = nullptr;
+  if (lod_map_ && lod_grad_) {
+    if (lod_grad_->shape() != lod_map_->shape()) lod_grad_->resize(lod_map_->shape()), lod_grad_->zero();
+    dlod = lod_grad_->data();
   }
   const T* U = uv.data();
   const T* G = dL_dout.data();
@@ -179,16 +208,18 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
   for (int b = 0; b < bands; ++b) {
     const int64_t r0 = H * b / bands, r1 = H * (b + 1) / bands;
     for (int64_t i = r0 * W; i < r1 * W; ++i) {
-      T du = 0, dv = 0;
+      const LevelPair lp = level_pair(lod_at(i), n);
+      T du = 0, dv = 0, dl = 0;
       for (int k = 0; k < lp.used; ++k) {
         const T wlev = static_cast<T>(k == 0 ? 1 - lp.w1 : lp.w1);
-        const TensorT<T>& tex = level(k == 0 ? lp.l0 : lp.l1);
+        const int l = k == 0 ? lp.l0 : lp.l1;
+        const TensorT<T>& tex = level(l);
         const int64_t tw = tex.dim(2), th = tex.dim(1);
         const Taps t = taps(U[i], U[HW + i], tw, th, options);
         const T fx = static_cast<T>(t.fx), fy = static_cast<T>(t.fy);
         TensorT<T>* g = !want_tex ? nullptr
-                        : b == 0  ? dest[static_cast<size_t>(k)]
-                                  : &band_grads_[static_cast<size_t>((b - 1) * lp.used + k)];
+                        : b == 0  ? &dest(l)
+                                  : &band_grads_[static_cast<size_t>((b - 1) * nl + l - lo)];
         for (int64_t c = 0; c < C; ++c) {
           const T gc = wlev * G[c * HW + i];
           if (gc == T(0)) continue;
@@ -196,6 +227,10 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
           const T t01 = tex.at(c, t.y1, t.x0), t11 = tex.at(c, t.y1, t.x1);
           du += gc * T(tw) * ((T(1) - fy) * (t10 - t00) + fy * (t11 - t01));
           dv -= gc * T(th) * ((T(1) - fx) * (t01 - t00) + fx * (t11 - t10));
+          if (dlod) {
+            const T sample = (T(1) - fx) * (T(1) - fy) * t00 + fx * (T(1) - fy) * t10 + (T(1) - fx) * fy * t01 + fx * fy * t11;
+            dl += (k == 0 ? -G[c * HW + i] : G[c * HW + i]) * sample;
+          }
           if (g) {
             g->at(c, t.y0, t.x0) += gc * (T(1) - fx) * (T(1) - fy);
             g->at(c, t.y0, t.x1) += gc * fx * (T(1) - fy);
@@ -204,6 +239,7 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
           }
         }
       }
+      if (dlod && lp.used == 2) dlod[i] += dl;
       if (dL_duv && std::isfinite(static_cast<double>(U[i])) && std::isfinite(static_cast<double>(U[HW + i]))) {
         (*dL_duv)[i] += du;
         (*dL_duv)[HW + i] += dv;
@@ -212,12 +248,12 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
   }
   if (!want_tex) return;
 
-  for (int k = 0; k < lp.used; ++k) {
-    TensorT<T>& d = *dest[static_cast<size_t>(k)];
-    const int64_t n = d.numel();
-#pragma omp parallel for schedule(static) if (n > 65536 && bands > 1)
-    for (int64_t i = 0; i < n; ++i)
-      for (int b = 1; b < bands; ++b) d[i] += band_grads_[static_cast<size_t>((b - 1) * lp.used + k)][i];
+  for (int l = lo; l <= top && bands > 1; ++l) {
+    TensorT<T>& d = dest(l);
+    const int64_t m = d.numel();
+#pragma omp parallel for schedule(static) if (m > 65536)
+    for (int64_t i = 0; i < m; ++i)
+      for (int b = 1; b < bands; ++b) d[i] += band_grads_[static_cast<size_t>((b - 1) * nl + l - lo)][i];
   }
   // Push each level's gradient down through the adjoint of the 2×2 box filter (each parent texel's
   // gradient spread ¼ to its children). Parent rows own disjoint child rows, so rows run in parallel.

@@ -7,9 +7,12 @@
 //
 // Mipmaps: level k is the 2×2 box average of level k−1 (size ⌊h/2⌋ × ⌊w/2⌋, at least 1: an odd
 // last row/column is left out, a dimension of 1 is averaged with itself), down to 1×1 or
-// `mip_levels` levels; only the levels the chosen lod reads are built. Sampling uses one level of detail `lod` for the
-// whole image (trilinear between floor(lod) and floor(lod)+1); the caller chooses it, e.g. from
-// log2(texels per screen pixel). Gradients flow to the base texels through the box filters' adjoint.
+// `mip_levels` levels; only the levels the lookups read are built. A lookup at level of detail λ is
+// trilinear: bilinear in levels ⌊λ⌋ and ⌊λ⌋+1, blended by λ − ⌊λ⌋ (OpenGL's LINEAR_MIPMAP_LINEAR).
+// λ is options.lod for the whole image, or per pixel from a map (set_lod_map), e.g. the one
+// render/texture_lod.h derives from the uv footprint of each screen pixel. Gradients flow to the base
+// texels through the box filters' adjoint; λ itself is not differentiated (a map is an input, as a
+// constant lod is).
 //
 // Backward: dL/dtexels (scatter in a fixed number of row bands, the first straight into the
 // gradient, the others into buffers added in band order: bit-identical at any thread count) and dL/duv:
@@ -20,6 +23,7 @@
 #include "core/node.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace invgfx {
@@ -54,14 +58,27 @@ class TextureT : public UnaryNodeT<T> {
                 TensorT<T>* dL_duv) override;
   void visit_parameters(const ParameterVisitor<T>& visit) override { visit(texels); }
 
+  // Per-pixel level of detail: H'×W' values (any shape with uv's H'·W' elements) in levels, used
+  // instead of options.lod while set; negative or non-finite values read level 0. The map is read
+  // by forward and backward, so it must stay alive and unchanged between them; nullptr goes back to
+  // options.lod. With dL_dlod, backward also adds dL/dλ per pixel into it (resized like the map and
+  // zeroed first if its shape differs): Σ_c dL/dout_c · (s_c(⌊λ⌋+1) − s_c(⌊λ⌋)) between two levels,
+  // 0 where λ is clamped (below 0, at or past the last level) or an integer.
+  void set_lod_map(const TensorT<T>* lod, TensorT<T>* dL_dlod = nullptr) { lod_map_ = lod, lod_grad_ = dL_dlod; }
+
   // Mip level l as built by the last forward (level 0 is texels.value; levels above the last one
-  // the lod reads are not built).
+  // the lookups read are not built).
   const TensorT<T>& level(int l) const;
   int num_built_levels() const { return static_cast<int>(levels_.size()); }
 
  private:
   int num_levels() const;
-  void build_pyramid();
+  // Checks the lod map against uv's pixels; returns the range of levels the lookups read.
+  std::pair<int, int> levels_read(int64_t pixels) const;
+  double lod_at(int64_t i) const;
+  void build_pyramid(int top);
+  const TensorT<T>* lod_map_ = nullptr;
+  TensorT<T>* lod_grad_ = nullptr;
   std::vector<TensorT<T>> levels_, level_grads_;  // index 0 unused: level 0 is texels.value
   std::vector<TensorT<T>> band_grads_;  // per row band, for deterministic scatter
 };
