@@ -147,11 +147,12 @@ void TextureT<T>::forward(const TensorT<T>& uv, TensorT<T>& out) {
   const int64_t C = texels.value.dim(0);
   out.resize({C, H, W});
   const int n = num_levels();
+  const LevelPair uniform = level_pair(options.lod, n);
   const T* U = uv.data();
   T* Y = out.data();
 #pragma omp parallel for schedule(static) if (HW > 4096)
   for (int64_t i = 0; i < HW; ++i) {
-    const LevelPair lp = level_pair(lod_at(i), n);
+    const LevelPair lp = lod_map_ ? level_pair(lod_at(i), n) : uniform;
     for (int64_t c = 0; c < C; ++c) Y[c * HW + i] = T(0);
     for (int k = 0; k < lp.used; ++k) {
       const T wlev = static_cast<T>(k == 0 ? 1 - lp.w1 : lp.w1);
@@ -175,6 +176,7 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
     throw std::invalid_argument("Texture::backward: dL_dout must be " + std::to_string(C) + "×H×W like the output");
   const auto [lo, top] = levels_read(HW);
   const int n = num_levels(), nl = top - lo + 1;
+  const LevelPair uniform = level_pair(options.lod, n);
   const bool want_tex = texels.requires_grad;
   // Destinations: level 0's gradient is texels.grad itself; levels 1..top get zeroed buffers whose
   // sums are pushed down the pyramid below. Band 0 scatters straight into the destination, bands
@@ -208,7 +210,7 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
   for (int b = 0; b < bands; ++b) {
     const int64_t r0 = H * b / bands, r1 = H * (b + 1) / bands;
     for (int64_t i = r0 * W; i < r1 * W; ++i) {
-      const LevelPair lp = level_pair(lod_at(i), n);
+      const LevelPair lp = lod_map_ ? level_pair(lod_at(i), n) : uniform;
       T du = 0, dv = 0, dl = 0;
       for (int k = 0; k < lp.used; ++k) {
         const T wlev = static_cast<T>(k == 0 ? 1 - lp.w1 : lp.w1);
