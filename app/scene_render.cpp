@@ -509,8 +509,9 @@ struct SceneRendererT<T>::Impl {
         depth_img[i] = r.rast[2 * P + i];
       }
     } else if (last_mode == RasterMode::kSoft && !soft.nearest_face().empty()) {
-      // The nearest covering face's mean vertex normal (flat per face: a display aid only).
+      // The nearest covering face's vertex normals, interpolated with its weights at the pixel.
       const auto& nf = soft.nearest_face();
+      const TensorT<T>& wts = soft.nearest_weights();
       for (int64_t i = 0; i < P; ++i) {
         const int32_t f = nf[static_cast<size_t>(i)];
         face_img[static_cast<size_t>(i)] = f;
@@ -518,7 +519,7 @@ struct SceneRendererT<T>::Impl {
         T n[3] = {0, 0, 0};
         for (int k = 0; k < 3; ++k) {
           const int64_t v = tmpl.faces[static_cast<size_t>(3 * f + k)];
-          for (int c = 0; c < 3; ++c) n[c] += normals[3 * v + c];
+          for (int c = 0; c < 3; ++c) n[c] += wts[k * P + i] * normals[3 * v + c];
         }
         const T len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
         if (len > T(0))

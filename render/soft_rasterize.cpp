@@ -226,6 +226,7 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
   tile_again_.resize(num_tiles);
   nearest_face_.resize(static_cast<size_t>(plane));
   depth_.resize({H, W});
+  nearest_weights_.resize({3, H, W});
   const T inv_sigma = T(1.0 / opt.sigma), cut = T(cutoff), inv_gamma = T(1.0 / opt.gamma);
   const T eps_b = T(opt.background_eps), bg = T(opt.background);
   const T* col = colors.data();
@@ -313,10 +314,15 @@ void SoftRasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<i
         kept_count_[static_cast<size_t>(p)] = static_cast<uint8_t>(n);
         nearest_face_[static_cast<size_t>(p)] = -1;
         depth_[p] = T(0);
+        for (int k = 0; k < 3; ++k) nearest_weights_[k * plane + p] = T(0);
         for (int j = 0; j < n; ++j)
           if (smp[j].inside) {
-            nearest_face_[static_cast<size_t>(p)] = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(smp[j].entry)])].face;
+            const FaceSetup& s = setup_[static_cast<size_t>(tile_faces_[static_cast<size_t>(smp[j].entry)])];
+            nearest_face_[static_cast<size_t>(p)] = s.face;
             depth_[p] = T(1) - T(2) * smp[j].zt;
+            T mu[3] = {smp[j].lam_hat[0], smp[j].lam_hat[1], smp[j].lam_hat[2]};
+            if (s.clip >= 0) clipped_source_weights(s, smp[j].lam_hat, mu);
+            for (int k = 0; k < 3; ++k) nearest_weights_[k * plane + p] = mu[k];
             break;
           }
         // Softmax over depth with the background term, and the silhouette.

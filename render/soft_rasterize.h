@@ -82,6 +82,9 @@ class SoftRasterizerT {
   // interior covers the pixel (−1 none) and its NDC depth z/w (0 where none).
   const std::vector<int32_t>& nearest_face() const { return nearest_face_; }
   const TensorT<T>& depth() const { return depth_; }
+  // 3×H×W: that face's barycentric weights of its three vertices at the pixel (screen-space, as its
+  // colour is interpolated; 0 where none), so that any vertex attribute can be shown smoothly.
+  const TensorT<T>& nearest_weights() const { return nearest_weights_; }
 
  private:
   struct FaceSetup {
@@ -159,7 +162,7 @@ class SoftRasterizerT {
   std::vector<T> corner_pos_grad_, corner_color_grad_;
   std::vector<T> ndc_x_, ndc_y_;
   std::vector<int32_t> nearest_face_;
-  TensorT<T> depth_;
+  TensorT<T> depth_, nearest_weights_;
   RasterTopology topology_;
 };
 

@@ -184,6 +184,54 @@ TEST(SceneRender, ImageIsUprightAndNotMirrored) {
   }
 }
 
+// The normals image of the soft mode interpolates the nearest face's vertex normals with its weights
+// at the pixel, so it agrees with the hard mode's perspective-correct interpolation to within the
+// faces' small perspective, and it is as smooth: the largest angle between horizontal neighbours is
+// the hard image's (curvature near the limb), not the ~8° between neighbouring faces that per-face
+// normals would show at every face edge.
+TEST(SceneRender, SoftNormalsImageIsSmoothAndMatchesTheHardOne) {
+  const int n = 96;
+  const Mesh m = make_scene_template(3);
+  Scene s = sphere_scene(m, LightModel::kSphericalHarmonics, 5);
+  Tensor rgb, alpha;
+  SceneRenderer hard(m, options(n, RasterMode::kHard)), soft(m, options(n, RasterMode::kSoft));
+  hard.forward(s, rgb, alpha);
+  soft.forward(s, rgb, alpha);
+  const int64_t P = int64_t(n) * n;
+  auto covered = [&](const SceneRenderer& r, int64_t p) { return r.face_ids()[static_cast<size_t>(p)] >= 0; };
+  // The largest angle (degrees) between horizontally neighbouring pixels both renderers cover.
+  auto worst_step = [&](const SceneRenderer& r) {
+    const Tensor& nm = r.normals_image();
+    double worst = 0;
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x + 1 < n; ++x) {
+        const int64_t p = int64_t(y) * n + x;
+        if (!covered(hard, p) || !covered(soft, p) || !covered(hard, p + 1) || !covered(soft, p + 1)) continue;
+        double dot = 0;
+        for (int c = 0; c < 3; ++c) dot += nm[c * P + p] * nm[c * P + p + 1];
+        worst = std::max(worst, std::acos(std::min(1.0, dot)) * 180 / M_PI);
+      }
+    return worst;
+  };
+  const Tensor& nh = hard.normals_image();
+  const Tensor& ns = soft.normals_image();
+  double diff = 0;
+  int both = 0;
+  for (int64_t p = 0; p < P; ++p) {
+    if (!covered(hard, p) || !covered(soft, p)) continue;
+    double len = 0;
+    for (int c = 0; c < 3; ++c) diff += std::abs(nh[c * P + p] - ns[c * P + p]), len += ns[c * P + p] * ns[c * P + p];
+    EXPECT_NEAR(len, 1.0, 1e-4);
+    ++both;
+  }
+  ASSERT_GT(both, 2000);
+  EXPECT_LT(diff / both, 0.005);  // measured 0.001 (L1 over the three components)
+  const double hard_worst = worst_step(hard), soft_worst = worst_step(soft);
+  EXPECT_GT(hard_worst, 1.0);
+  EXPECT_LT(soft_worst, hard_worst + 1.0) << "hard " << hard_worst << "°";
+  EXPECT_LT(soft_worst, 5.0);
+}
+
 // Double precision, L = Σ w_rgb ⊙ rgb + Σ w_a ⊙ alpha with fixed random weights. For h = 1e-6 no
 // pixel centre changes face and no antialiasing blend changes side (the hard image is piecewise
 // smooth in every variable, with silhouette blends continuous in the edge position); the soft image

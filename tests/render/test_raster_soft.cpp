@@ -122,15 +122,19 @@ TEST(RasterSoft, SharpLimitMatchesHardCoverageAndColour) {
 }
 
 // The definition, evaluated naively: every face at every pixel, the cut-off, the K nearest in z̃ (ties
-// keep face order), then the softmax and the silhouette. In double, in screen space (w = 1 here).
+// keep face order), then the softmax and the silhouette; and the nearest covering face with its
+// weights. In double, in screen space (w = 1 here).
 // Returns the number of pixels with more than K faces in reach.
 int soft_reference(const TensorD& pos, const std::vector<int32_t>& faces, const TensorD& colors,
-                   const SoftRasterizeOptions& opt, TensorD& out, std::vector<int32_t>& nearest) {
+                   const SoftRasterizeOptions& opt, TensorD& out, std::vector<int32_t>& nearest,
+                   TensorD& weights) {
   const int W = opt.width, H = opt.height, K = opt.max_faces;
   const int64_t F = int64_t(faces.size() / 3), C = colors.dim(1), plane = int64_t(W) * H;
   const double cutoff = opt.sigma * std::log(1 / opt.dist_eps - 1);
   out.resize({C + 1, H, W});
   nearest.assign(size_t(plane), -1);
+  weights.resize({3, H, W});
+  weights.zero();
   struct Hit { double zt, D, lh[3]; bool inside; int32_t f; };
   int crowded = 0;
   for (int y = 0; y < H; ++y)
@@ -175,7 +179,10 @@ int soft_reference(const TensorD& pos, const std::vector<int32_t>& faces, const 
         wsum += w, keep *= 1 - h.D;
         for (int64_t c = 0; c < C; ++c)
           for (int i = 0; i < 3; ++i) acc[size_t(c)] += w * h.lh[i] * colors.at(faces[size_t(3 * h.f + i)], c);
-        if (h.inside && nearest[size_t(y * W + x)] < 0) nearest[size_t(y * W + x)] = h.f;
+        if (h.inside && nearest[size_t(y * W + x)] < 0) {
+          nearest[size_t(y * W + x)] = h.f;
+          for (int i = 0; i < 3; ++i) weights[i * plane + y * W + x] = h.lh[i];
+        }
       }
       for (int64_t c = 0; c < C; ++c) out[c * plane + y * W + x] = acc[size_t(c)] / wsum;
       out[C * plane + y * W + x] = 1 - keep;
@@ -205,13 +212,14 @@ TEST(RasterSoft, MatchesNaiveEvaluationOfTheDefinition) {
     SoftRasterizeOptions opt;
     opt.width = W, opt.height = H, opt.sigma = 2e-4, opt.gamma = 0.02, opt.background = 0.25, opt.max_faces = K;
     SoftRasterizerD sr;
-    TensorD out, ref;
+    TensorD out, ref, weights;
     std::vector<int32_t> nearest;
     sr.forward(pos, faces, colors, opt, out);
-    const int crowded = soft_reference(pos, faces, colors, opt, ref, nearest);
+    const int crowded = soft_reference(pos, faces, colors, opt, ref, nearest, weights);
     int differ = 0;
     for (int64_t i = 0; i < out.numel(); ++i) differ += std::abs(out[i] - ref[i]) > 1e-9;
     for (size_t p = 0; p < nearest.size(); ++p) differ += sr.nearest_face()[p] != nearest[p];
+    for (int64_t i = 0; i < weights.numel(); ++i) differ += std::abs(sr.nearest_weights()[i] - weights[i]) > 1e-12;
     EXPECT_EQ(differ, 0) << "K = " << K;
     if (K < 8) {
       EXPECT_GT(crowded, W * H / 4) << "K = " << K;
