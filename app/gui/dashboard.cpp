@@ -559,6 +559,14 @@ void Dashboard::draw_controls() {
       }
       help_marker("Temperature of the depth softmax that blends overlapping faces.");
     }
+    bool mipmaps = r.mip_levels != 1;
+    if (ImGui::Checkbox("texture mipmaps", &mipmaps)) {
+      r.mip_levels = mipmaps ? 0 : 1;
+      changed = true;
+    }
+    help_marker("Trilinear texture lookups at each pixel's own mip level, from its uv footprint, so that "
+                "texture seen from afar or at a grazing angle does not alias (hard mode; soft mode uses "
+                "one level for the whole mesh).");
     if (changed) {
       const RenderOptions copy = r;
       runner_->post([copy](Loop& loop) { loop.set_render_options(copy); });
