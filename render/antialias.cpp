@@ -42,8 +42,9 @@ struct Segment {
 };
 
 // Endpoint of a segment in clip space: vertex `in`, or the cut c = p_in + t (p_out − p_in) with the
-// plane d(p) = s·z + w = 0 that `out` lies past (s = +1 near, −1 far; only faces whose outside
-// vertices all violate the same single plane are cut, so the plane is that of `out`). t = d_in/(d_in − d_out).
+// plane d(p) = s·z + w = 0 that `out` lies past (s = +1 near, −1 far). Faces are only cut when each
+// of their outside vertices violates exactly one plane, and `in` satisfies that plane (it is inside,
+// or past the other plane), so 0 ≤ t < 1. t = d_in/(d_in − d_out).
 template <class T>
 void endpoint(const T* pos, int32_t in, int32_t out, T c[4], T& t, T& s) {
   const T* a = pos + 4 * int64_t(in);
@@ -59,21 +60,26 @@ void endpoint(const T* pos, int32_t in, int32_t out, T c[4], T& t, T& s) {
   for (int k = 0; k < 4; ++k) c[k] = a[k] + t * (b[k] - a[k]);
 }
 
-// The visible boundary of face fv: its edges between vertices inside the near and far planes, and
-// when the vertices outside all violate one plane (the usual near-plane case), the visible parts of
-// the edges that cross it and the cut line itself. Edges of other clipped faces are left out (their
-// projection is not the visible outline). Returns the segment count (≤ 4).
+constexpr int kMaxSegments = 5;  // a triangle cut by both planes is a pentagon at most
+
+// The visible boundary of face fv: its edges between vertices inside the near and far planes, and,
+// when each vertex outside violates one plane only (the near plane, the far plane, or some the one
+// and some the other), the visible parts of the edges that cross a plane — from a vertex or a cut
+// point to a cut point — and each plane's cut line between its two cut points. A face with a vertex
+// past both planes at once is left out. Returns the segment count (≤ kMaxSegments).
 template <class T>
-int face_segments(const T* pos, const int32_t* fv, int W, int H, Segment<T> seg[4]) {
+int face_segments(const T* pos, const int32_t* fv, int W, int H, Segment<T> seg[kMaxSegments]) {
   bool ok[3];
-  int mask = 0, nout = 0;
+  int viol[3], nout = 0;
+  bool clippable = true;
   for (int k = 0; k < 3; ++k) {
     const T* v = pos + 4 * int64_t(fv[k]);
     const bool near_ok = v[3] + v[2] >= T(0), far_ok = v[3] - v[2] >= T(0);
     ok[k] = near_ok && far_ok && v[3] > T(0);
-    if (!ok[k]) ++nout, mask |= (near_ok ? 0 : 1) | (far_ok ? 0 : 2);
+    viol[k] = (near_ok ? 0 : 1) | (far_ok ? 0 : 2);
+    if (!ok[k]) ++nout, clippable = clippable && (viol[k] == 1 || viol[k] == 2);
   }
-  const bool one_plane = nout > 0 && (mask == 1 || mask == 2);
+  clippable = clippable && nout > 0;
   auto project = [&](int32_t in, int32_t out, T& X, T& Y) {
     T c[4], t, s;
     endpoint(pos, in, out, c, t, s);
@@ -83,28 +89,36 @@ int face_segments(const T* pos, const int32_t* fv, int W, int H, Segment<T> seg[
     return std::isfinite(double(X)) && std::isfinite(double(Y));
   };
   int n = 0;
-  int32_t cut_in[2], cut_out[2];
-  int ncut = 0;
+  int32_t cut_in[2][2], cut_out[2][2];  // per plane (near, far): its cut points
+  int ncut[2] = {0, 0};
   for (int k = 0; k < 3; ++k) {
     const int a = (k + 1) % 3, b = (k + 2) % 3;
     Segment<T>& sg = seg[n];
     if (ok[a] && ok[b]) {
       sg.a_in = fv[a], sg.a_out = -1, sg.b_in = fv[b], sg.b_out = -1;
-    } else if (one_plane && ok[a] != ok[b]) {
-      // Keep the a → b orientation: the outside end becomes the cut point seen from the inside end.
+    } else if (clippable && viol[a] != viol[b]) {
+      // Keep the a → b orientation; an outside end becomes its cut point seen from the other end.
       sg.a_in = ok[a] ? fv[a] : fv[b], sg.a_out = ok[a] ? -1 : fv[a];
       sg.b_in = ok[b] ? fv[b] : fv[a], sg.b_out = ok[b] ? -1 : fv[b];
-      cut_in[ncut] = ok[a] ? fv[a] : fv[b], cut_out[ncut] = ok[a] ? fv[b] : fv[a];
-      ++ncut;
+      for (int e = 0; e < 2; ++e) {
+        const int v = e == 0 ? a : b;
+        if (ok[v]) continue;
+        const int plane = viol[v] == 1 ? 0 : 1;
+        if (ncut[plane] < 2) {
+          cut_in[plane][ncut[plane]] = fv[e == 0 ? b : a], cut_out[plane][ncut[plane]] = fv[v];
+        }
+        ++ncut[plane];
+      }
     } else {
       continue;
     }
     sg.edge = k;
     if (project(sg.a_in, sg.a_out, sg.Xa, sg.Ya) && project(sg.b_in, sg.b_out, sg.Xb, sg.Yb)) ++n;
   }
-  if (one_plane && ncut == 2) {
+  for (int plane = 0; plane < 2; ++plane) {
+    if (ncut[plane] != 2) continue;
     Segment<T>& sg = seg[n];
-    sg.a_in = cut_in[0], sg.a_out = cut_out[0], sg.b_in = cut_in[1], sg.b_out = cut_out[1];
+    sg.a_in = cut_in[plane][0], sg.a_out = cut_out[plane][0], sg.b_in = cut_in[plane][1], sg.b_out = cut_out[plane][1];
     sg.edge = -1;
     if (project(sg.a_in, sg.a_out, sg.Xa, sg.Ya) && project(sg.b_in, sg.b_out, sg.Xb, sg.Yb)) ++n;
   }
@@ -162,7 +176,7 @@ bool AntialiaserT<T>::find_pair(const T* pos, const std::vector<int32_t>& faces,
   T t_prev = T(0);
   for (int step = 0; step < kMaxWalk; ++step) {
     const int32_t* fv = faces.data() + 3 * int64_t(cur);
-    Segment<T> seg[4];
+    Segment<T> seg[kMaxSegments];
     const int nseg = face_segments(pos, fv, r.width, r.height, seg);
     int best = -1;
     T best_t = T(2), best_s = T(0);

@@ -22,13 +22,14 @@
 // projection X = (x/w + 1)·W/2 − ½, Y = (1 − y/w)·H/2 − ½, the clip positions of the edge's two
 // vertices.
 //
-// Near/far clipping: for a face whose outside vertices all lie past one plane (the usual near-plane
-// case; the hard rasterizer clips such faces exactly), the visible outline is made of the visible
-// parts of its edges — from the inside vertex to the cut point c = p_in + t (p_out − p_in),
-// t = d_in/(d_in − d_out) with d = z + w (near) or w − z (far) — and of the cut line between the two
-// cut points, which is always a silhouette. These segments are blended like any edge, and their
-// gradients reach both vertices of each cut edge, including through t. Edges of faces clipped by
-// both planes are not blended.
+// Near/far clipping: for a face with vertices past the near or the far plane (each past one of them;
+// the hard rasterizer clips such faces exactly), the visible outline is made of the visible parts of
+// its edges — between vertices and cut points c = p_in + t (p_out − p_in), t = d_in/(d_in − d_out)
+// with d = z + w (near) or w − z (far) for the plane p_out lies past — and of each plane's cut line
+// between its two cut points, which is always a silhouette. A face that reaches from before the near
+// plane to beyond the far one (a floor running to the horizon) has up to five such segments. They are
+// blended like any edge, and their gradients reach both vertices of each cut edge, including through
+// t. Faces with a vertex past both planes at once are not blended.
 //
 // Topology: face ids index `faces`; the silhouette test needs faces that share an edge to share vertex
 // indices. Meshes with per-vertex UVs duplicate seam vertices: pass weld_faces_by_position(...) of them

@@ -1,5 +1,6 @@
-// Antialiasing of faces cut by the near or far plane: the visible parts of their edges and the cut
-// line are blended, and their gradients reach the vertices past the plane through the cut points.
+// Antialiasing of faces cut by the near or far plane, or by both: the visible parts of their edges
+// and the cut lines are blended, and their gradients reach the vertices past the planes through the
+// cut points.
 // Checked against finite differences and against the derivative of the clipped polygon's analytic
 // screen area (the visibility gradient the blends stand for).
 #include "core/gradcheck.h"
@@ -13,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace invgfx {
 namespace {
@@ -47,10 +50,12 @@ struct Chain {
   }
 };
 
-// Eye-space triangles (near = 1.5, far = 10) whose cuts land on a 64×64 screen.
+// Eye-space triangles (near = 1.5, far = 10) whose cuts land on the screen.
 const std::vector<double> kOneNear = {-1.0, -0.9, -3.0, 1.1, -0.7, -3.2, 0.1, 0.9, -0.8};  // C past near
 const std::vector<double> kTwoNear = {-1.0, -0.9, -3.0, 1.1, -0.7, -1.0, 0.1, 0.9, -0.8};  // B, C past near
 const std::vector<double> kOneFar = {-1.5, -1.5, -6.0, 2.0, -1.2, -6.5, 0.2, 3.0, -14.0};  // C past far
+const std::vector<double> kNearAndFar = {-0.8, -0.6, -4.0, 0.5, -0.4, -0.9, 1.5, 2.5, -14.0};  // B near, C far
+const std::vector<double> kStrip = {-0.8, -0.6, -1.0, 0.6, -0.5, -1.2, 0.3, 2.5, -15.0};  // A, B near; C far
 
 // Pixel area of the visible part of triangle 0 of `pos` (clip space), from the clipped polygon.
 double visible_area(const TensorD& pos, int W, int H) {
@@ -70,12 +75,16 @@ double visible_area(const TensorD& pos, int W, int H) {
 TEST(RasterAntialiasClip, CoverageGradientOfClippedFacesMatchesTheVisibleAreaDerivative) {
   // A white face on black: Σ antialias(image) ≈ visible area in pixels, so its gradient with respect
   // to the clip positions (all of x, y, z, w: the cut points move with z and w) should be the area's.
-  // Without blending of the partial edges and the cut line, a third or more of the outline would
-  // contribute nothing and the vertices past the plane would get no gradient (relative error ≈ 1;
-  // with them: 0.012, 0.034, 0.025 for the three cases — the 1-D box-filter model is approximate at
-  // the outline's corners, as in RasterAntialias.CoverageGradientMatchesAnalyticAreaDerivative).
-  const int W = 64, H = 64;
-  for (const auto* eye : {&kOneNear, &kTwoNear, &kOneFar}) {
+  // Without blending of the partial edges and the cut lines, a third or more of the outline would
+  // contribute nothing and the vertices past a plane would get no gradient (relative error ≈ 1;
+  // with them, at 128 px: 0.015, 0.013, 0.027 for the one-plane cases, 0.018 and 0.009 for the two-
+  // plane ones — the 1-D box-filter model is approximate at the outline's corners, as in
+  // RasterAntialias.CoverageGradientMatchesAnalyticAreaDerivative, so more pixels make it closer).
+  const int W = 128, H = 128;
+  const std::vector<std::pair<const std::vector<double>*, const char*>> cases = {
+      {&kOneNear, "one near"}, {&kTwoNear, "two near"}, {&kOneFar, "far"},
+      {&kNearAndFar, "near and far (pentagon)"}, {&kStrip, "near and far (strip)"}};
+  for (const auto& [eye, name] : cases) {
     TensorD pos = perspective<double>(*eye, 1.0, 1.0, 1.5, 10);
     const std::vector<int32_t> faces = {0, 1, 2};
     TensorD colors({3, 1}, 1.0), w({1, H, W}, 1.0);
@@ -96,7 +105,7 @@ TEST(RasterAntialiasClip, CoverageGradientOfClippedFacesMatchesTheVisibleAreaDer
       err += (dL_dpos[i] - ref) * (dL_dpos[i] - ref);
       norm += ref * ref;
     }
-    EXPECT_LT(std::sqrt(err / norm), 0.05) << "case " << (eye == &kOneNear ? "one near" : eye == &kTwoNear ? "two near" : "far");
+    EXPECT_LT(std::sqrt(err / norm), 0.05) << name;
   }
 }
 
@@ -124,6 +133,37 @@ TEST(RasterAntialiasClip, GradientsThroughClippedEdgesMatchFiniteDifferences) {
   EXPECT_TRUE(rp.ok) << rp.message();
   auto rc = check_gradient<double>("colours", colors.data(), colors.numel(), dL_dcolors.data(), loss, o);
   EXPECT_TRUE(rc.ok) << rc.message();
+}
+
+TEST(RasterAntialiasClip, FacesCutByBothPlanesGradientsMatchFiniteDifferences) {
+  // A face from before the near plane to beyond the far one (the pentagon case) and a strip with no
+  // vertex inside, each over a back face, with random colours: partial edges with two cut ends, and
+  // two cut lines per face.
+  const int W = 22, H = 20;
+  for (const auto* front : {&kNearAndFar, &kStrip}) {
+    std::vector<double> eye = *front;
+    eye.insert(eye.end(), {-2.0, -1.8, -5.0, 2.2, -1.6, -5.5, 0.2, 2.4, -5.2});
+    TensorD pos = perspective<double>(eye, 1.0, double(W) / H, 1.5, 10);
+    const std::vector<int32_t> faces = {0, 1, 2, 3, 4, 5};
+    TensorD colors({6, 3}), w({3, H, W});
+    Rng rng(13);
+    rng.fill_uniform(colors, 0, 1);
+    rng.fill_uniform(w, -1, 1);
+    Chain c;
+    auto loss = [&]() { return c.loss(pos, faces, colors, w, W, H); };
+    loss();
+    EXPECT_GT(c.aa.num_pairs(), 15);
+    TensorD dL_dpos({6, 4}), dL_dcolors({6, 3});
+    c.backward(pos, faces, colors, w, dL_dpos, dL_dcolors);
+    double past = 0;  // the vertices past the planes get gradients through the cut points
+    for (int v = 0; v < 3; ++v)
+      if (pos.at(v, 3) + pos.at(v, 2) < 0 || pos.at(v, 3) - pos.at(v, 2) < 0)
+        for (int k = 0; k < 4; ++k) past += std::abs(dL_dpos.at(v, k));
+    EXPECT_GT(past, 1e-3);
+    GradCheckOptions o;
+    auto rp = check_gradient<double>("clip positions", pos.data(), pos.numel(), dL_dpos.data(), loss, o);
+    EXPECT_TRUE(rp.ok) << rp.message();
+  }
 }
 
 }  // namespace
