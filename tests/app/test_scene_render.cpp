@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <new>
+#include <utility>
 
 // Counts operator new while a test asks for it (as tests/core/test_layers.cpp does), to prove that
 // steady-state renders do not allocate. Weak, so that another test file of this binary may define
@@ -411,8 +412,13 @@ TEST(SceneRender, BitIdenticalAtOneAndTwoThreads) {
 
 TEST(SceneRender, SteadyStateReusesBuffers) {
   const Mesh m = make_scene_template(2);
-  for (RasterMode mode : {RasterMode::kHard, RasterMode::kSoft}) {
-    SceneRenderer r(m, options(32, mode));
+  // mip_levels 0: per-pixel mip levels (hard), one level for the whole mesh (soft).
+  const std::pair<RasterMode, int> cases[] = {
+      {RasterMode::kHard, 1}, {RasterMode::kSoft, 1}, {RasterMode::kHard, 0}, {RasterMode::kSoft, 0}};
+  for (const auto& [mode, mips] : cases) {
+    RenderOptions o = options(32, mode);
+    o.mip_levels = mips;
+    SceneRenderer r(m, o);
     Scene s = sphere_scene(m, LightModel::kSphericalHarmonics, 6);
     Tensor rgb, alpha, w3({3, 32, 32}, 0.5f), w1({1, 32, 32}, 0.5f);
     Scene g;
@@ -434,7 +440,7 @@ TEST(SceneRender, SteadyStateReusesBuffers) {
       r.backward(s, w3, w1, g);
     }
     g_count_allocs = false;
-    EXPECT_EQ(g_allocs.load(), 0) << to_string(mode);
+    EXPECT_EQ(g_allocs.load(), 0) << to_string(mode) << ", mip_levels " << mips;
     EXPECT_EQ(rgb.data(), prgb);
     EXPECT_EQ(alpha.data(), palpha);
     EXPECT_EQ(g.positions.data(), pg);
