@@ -47,8 +47,9 @@ void write_file_atomically(const fs::path& path, const std::function<void(std::o
   }
   fs::rename(tmp, path, ec);
   if (ec) {
+    const std::string why = ec.message();  // before remove() reuses ec
     fs::remove(tmp, ec);
-    throw std::runtime_error(path.string() + ": cannot replace file: " + ec.message());
+    throw std::runtime_error(path.string() + ": cannot replace file: " + why);
   }
 }
 

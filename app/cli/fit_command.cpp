@@ -127,15 +127,28 @@ int run_fit(const FitArgs& a) {
     const fs::path session = out / "session.bin";
     {
       FitProgress progress(config.iterations, config.log_interval);
-      while (!loop.done()) {
-        if (g_interrupted) {
-          loop.save_session(session);
-          progress.message("interrupted at iteration " + std::to_string(loop.iteration()) + "; session saved to " +
-                           session.string() + " (continue with --resume " + session.string() + ")");
-          return 128 + g_interrupted;
+      try {
+        while (!loop.done()) {
+          if (g_interrupted) {
+            loop.save_session(session);
+            progress.message("interrupted at iteration " + std::to_string(loop.iteration()) + "; session saved to " +
+                             session.string() + " (continue with --resume " + session.string() + ")");
+            return 128 + g_interrupted;
+          }
+          const StepInfo info = loop.step();
+          progress.update(info);
         }
-        const StepInfo info = loop.step();
-        progress.update(info);
+      } catch (const std::exception& e) {
+        // A step or a checkpoint failed (a diverging step does not throw: the loop rolls it back).
+        // Keep the fit so far if the session can still be written.
+        std::string kept;
+        try {
+          loop.save_session(session);
+          kept = "; session saved to " + session.string() + " (continue with --resume " + session.string() + ")";
+        } catch (const std::exception& e2) {
+          kept = std::string("; the session could not be saved either: ") + e2.what();
+        }
+        throw std::runtime_error("stopped at iteration " + std::to_string(loop.iteration()) + ": " + e.what() + kept);
       }
     }
     if (g_interrupted) {
@@ -144,12 +157,13 @@ int run_fit(const FitArgs& a) {
       return 128 + g_interrupted;
     }
 
+    // The session first: if writing the outputs fails, the fit can still be resumed and exported.
+    loop.save_session(session);
     const FitMetrics metrics = loop.metrics();
     write_fit_outputs(loop, 0, metrics, out);
     if (loop.num_photos() > 1)
       for (int i = 0; i < loop.num_photos(); ++i)
         write_fit_outputs(loop, i, metrics, out / "photos" / photo_folder_name(loop.dataset().photos[static_cast<size_t>(i)], i));
-    loop.save_session(session);
 
     char summary[256];
     std::snprintf(summary, sizeof summary, "done: %lld iterations, %.1f it/s, loss %.4f, PSNR %.2f dB, SSIM %.3f",

@@ -163,6 +163,21 @@ TEST(Cli, TerminatedFitSavesItsSession) {
   EXPECT_TRUE(contains(r.out, "resumed")) << r.out;
 }
 
+// A checkpoint that cannot be written (OUT/session.bin is a folder) stops the fit with one line that
+// names the iteration, the file and why, and says the session could not be kept either.
+TEST(Cli, FailedCheckpointStopsWithAClearMessage) {
+  const fs::path d = work_dir("checkpoint");
+  const fs::path data = d / "data", out = d / "fit";
+  ASSERT_EQ(cli("synth --out " + q(data) + " --views 1 --size 32 --level 1", d).code, 0);
+  fs::create_directories(out / "session.bin");
+  const CliRun r = cli("fit " + q(data / "images") + " --size 32 --iters 20 --checkpoint 5 --out " + q(out), d);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "stopped at iteration 5")) << r.err;
+  EXPECT_TRUE(contains(r.err, "session.bin: cannot replace file: Is a directory")) << r.err;
+  EXPECT_TRUE(contains(r.err, "could not be saved either")) << r.err;
+  EXPECT_FALSE(fs::exists(out / "scene.json"));
+}
+
 // A folder with one readable photo and one corrupt file: the corrupt one is named and skipped, and the
 // default preset is the one for a single photo.
 TEST(Cli, SkippedPhotosAreNamedAndThePresetFollowsWhatLoaded) {
