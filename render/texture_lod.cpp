@@ -79,7 +79,7 @@ template <class T>
 void check_inputs(const TensorT<T>& clip_pos, const std::vector<int32_t>& faces, const TensorT<T>& uvs,
                   const std::vector<int32_t>& uv_faces, const RasterOutputT<T>& r, int tw, int th, const char* what) {
   auto fail = [&](const std::string& m) { throw std::invalid_argument(std::string(what) + ": " + m); };
-  if (clip_pos.rank() != 2 || clip_pos.dim(1) != 4) fail("clip_pos must be V×4, got " + clip_pos.shape().str());
+  check_clip_positions(clip_pos, what);
   if (uvs.rank() != 2 || uvs.dim(1) != 2) fail("uvs must be U×2, got " + uvs.shape().str());
   if (uv_faces.size() != faces.size())
     fail("uv_faces has " + std::to_string(uv_faces.size()) + " indices, faces has " + std::to_string(faces.size()));
