@@ -1,6 +1,6 @@
 #include "app/loop.h"
 
-#include "app/session.h"
+#include "core/binary_io.h"
 #include "core/adam.h"
 #include "core/atomic_file.h"
 #include "core/charbonnier_loss.h"
@@ -1197,7 +1197,7 @@ void Loop::save_session(const std::filesystem::path& path) {
       opts.emplace_back("photo" + std::to_string(i), m.photo_opt[i].opt->save_state());
 
   write_file_atomically(path, [&](std::ostream& os) {
-    SessionWriter w(os);
+    BinaryWriter w(os);
     w.bytes(kSessionMagic, 8);
     w.u32(kSessionVersion);
     w.str(m.cfg.to_json().dump());
@@ -1249,7 +1249,7 @@ struct SessionData {
 SessionData read_session(const std::filesystem::path& path, bool config_only) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error("session file '" + path.string() + "': cannot open it");
-  SessionReader r(f, "session file '" + path.string() + "'");
+  BinaryReader r(f, "session file '" + path.string() + "'");
   char magic[8];
   r.bytes(magic, 8);
   if (std::memcmp(magic, kSessionMagic, 8) != 0) r.fail("not an invgfx session (bad magic)");

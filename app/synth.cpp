@@ -2,6 +2,7 @@
 
 #include "app/fit_outputs.h"
 #include "core/atomic_file.h"
+#include "core/srgb_transfer.h"
 #include "core/random.h"
 #include "isp/develop.h"
 #include "isp/white_balance.h"
@@ -118,7 +119,7 @@ Tensor make_texture(int t, uint64_t seed) {
         const double row0 = (1 - wu) * at(r0, c0) + wu * at(r0, cn);
         const double rown = (1 - wu) * at(rn, c0) + wu * at(rn, cn);
         const double lin = (1 - wv) * row0 + wv * rown;
-        tex.at(k, i, j) = static_cast<float>(srgb_to_linear(linear_to_srgb8(lin) / 255.0));
+        tex.at(k, i, j) = static_cast<float>(srgb_decode(srgb_encode8(lin) / 255.0));
       }
     }
   }

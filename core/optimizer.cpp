@@ -1,10 +1,10 @@
 #include "core/optimizer.h"
 
+#include "core/binary_io.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <istream>
-#include <ostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -22,32 +22,6 @@ constexpr char kMagic[8] = {'I', 'G', 'X', 'O', 'P', 'T', 'S', 'T'};
 constexpr uint32_t kVersion = 1;
 
 const char* nonfinite_word(double v) { return std::isnan(v) ? "nan" : "inf"; }
-
-template <class X>
-void put(std::ostream& os, const X& x) {
-  os.write(reinterpret_cast<const char*>(&x), sizeof(X));
-}
-void put_string(std::ostream& os, const std::string& s) {
-  put<uint64_t>(os, s.size());
-  os.write(s.data(), static_cast<std::streamsize>(s.size()));
-}
-template <class X>
-X get(std::istream& is, const char* what) {
-  X x{};
-  if (!is.read(reinterpret_cast<char*>(&x), sizeof(X)))
-    throw std::runtime_error(std::string("optimizer state: stream ended while reading ") + what);
-  return x;
-}
-std::string get_string(std::istream& is, const char* what) {
-  const uint64_t n = get<uint64_t>(is, what);
-  if (n > (uint64_t{1} << 20))
-    throw std::runtime_error(std::string("optimizer state: implausible length ") + std::to_string(n) +
-                             " of " + what + " (corrupt stream?)");
-  std::string s(static_cast<size_t>(n), '\0');
-  if (n && !is.read(s.data(), static_cast<std::streamsize>(n)))
-    throw std::runtime_error(std::string("optimizer state: stream ended while reading ") + what);
-  return s;
-}
 
 // Σ x² in double over eight interleaved partial sums, so the loop vectorises; the summation order is
 // fixed by n alone, so the result does not depend on the thread count.
@@ -307,71 +281,59 @@ template <class T>
 void OptimizerT<T>::save_state(std::ostream& os) {
   uint64_t count = 0;
   visit_state({[&](const std::string&, TensorT<T>&) { ++count; }, [&](const std::string&, int64_t&) { ++count; }});
-  os.write(kMagic, sizeof(kMagic));
-  put<uint32_t>(os, kVersion);
-  put<uint32_t>(os, sizeof(T));
-  put_string(os, name());
-  put<uint64_t>(os, count);
+  BinaryWriter w(os);
+  w.bytes(kMagic, sizeof(kMagic));
+  w.u32(kVersion);
+  w.u32(sizeof(T));
+  w.str(name());
+  w.u64(count);
   visit_state({[&](const std::string& n, TensorT<T>& t) {
-                 put<uint8_t>(os, 0);
-                 put_string(os, n);
-                 put<uint32_t>(os, static_cast<uint32_t>(t.rank()));
-                 for (int d = 0; d < t.rank(); ++d) put<int64_t>(os, t.dim(d));
-                 os.write(reinterpret_cast<const char*>(t.data()),
-                          static_cast<std::streamsize>(static_cast<size_t>(t.numel()) * sizeof(T)));
+                 w.u8(0);
+                 w.str(n);
+                 w.tensor(t);
                },
                [&](const std::string& n, int64_t& v) {
-                 put<uint8_t>(os, 1);
-                 put_string(os, n);
-                 put<int64_t>(os, v);
+                 w.u8(1);
+                 w.str(n);
+                 w.i64(v);
                }});
   if (!os) throw std::runtime_error("optimizer state: write failed");
 }
 
 template <class T>
 void OptimizerT<T>::load_state(std::istream& is) {
-  char magic[sizeof(kMagic)];
-  if (!is.read(magic, sizeof(magic)) || std::memcmp(magic, kMagic, sizeof(kMagic)) != 0)
-    throw std::runtime_error("optimizer state: not an invgfx optimizer state (bad magic)");
-  const uint32_t version = get<uint32_t>(is, "version");
-  if (version != kVersion)
-    throw std::runtime_error("optimizer state: version " + std::to_string(version) + ", this build reads " +
-                             std::to_string(kVersion));
-  const uint32_t scalar = get<uint32_t>(is, "scalar size");
+  BinaryReader r(is, "optimizer state");
+  char magic[sizeof(kMagic)] = {};
+  if (r.left() < sizeof(magic)) r.fail("not an invgfx optimizer state (bad magic)");
+  r.bytes(magic, sizeof(magic));
+  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) r.fail("not an invgfx optimizer state (bad magic)");
+  const uint32_t version = r.u32();
+  if (version != kVersion) r.fail("version " + std::to_string(version) + ", this build reads " + std::to_string(kVersion));
+  const uint32_t scalar = r.u32();
   if (scalar != sizeof(T))
-    throw std::runtime_error("optimizer state: saved with " + std::to_string(scalar) + "-byte scalars, loading into " +
-                             std::to_string(sizeof(T)) + "-byte ones");
-  const std::string tag = get_string(is, "optimizer name");
-  if (tag != name())
-    throw std::runtime_error("optimizer state: saved by '" + tag + "', loading into '" + name() + "'");
-  const uint64_t count = get<uint64_t>(is, "entry count");
+    r.fail("saved with " + std::to_string(scalar) + "-byte scalars, loading into " + std::to_string(sizeof(T)) +
+           "-byte ones");
+  const std::string tag = r.str(1 << 10);
+  if (tag != name()) r.fail("saved by '" + tag + "', loading into '" + name() + "'");
+  // Each entry takes at least a kind byte and a string length.
+  const uint64_t count = r.count(uint64_t{1} << 32, 9);
 
   struct Entry {
     uint8_t kind;
     std::string name;
-    std::vector<int64_t> dims;
     TensorT<T> t;
     int64_t v = 0;
   };
   std::vector<Entry> entries;
   for (uint64_t k = 0; k < count; ++k) {
     Entry e;
-    e.kind = get<uint8_t>(is, "entry kind");
-    e.name = get_string(is, "entry name");
-    if (e.kind == 0) {
-      const uint32_t rank = get<uint32_t>(is, "tensor rank");
-      if (rank > static_cast<uint32_t>(Shape::kMaxRank))
-        throw std::runtime_error("optimizer state: entry '" + e.name + "' has rank " + std::to_string(rank));
-      for (uint32_t d = 0; d < rank; ++d) e.dims.push_back(get<int64_t>(is, "tensor dims"));
-      e.t.resize(Shape(e.dims));
-      if (e.t.numel() &&
-          !is.read(reinterpret_cast<char*>(e.t.data()), static_cast<std::streamsize>(static_cast<size_t>(e.t.numel()) * sizeof(T))))
-        throw std::runtime_error("optimizer state: stream ended inside tensor '" + e.name + "'");
-    } else if (e.kind == 1) {
-      e.v = get<int64_t>(is, "integer value");
-    } else {
-      throw std::runtime_error("optimizer state: unknown entry kind " + std::to_string(e.kind));
-    }
+    e.kind = r.u8();
+    e.name = r.str(1 << 20);
+    r.set_field("entry '" + e.name + "'");
+    if (e.kind == 0) r.tensor(e.t);
+    else if (e.kind == 1) e.v = r.i64();
+    else r.fail("unknown entry kind " + std::to_string(e.kind));
+    r.set_field("");
     entries.push_back(std::move(e));
   }
 

@@ -1,6 +1,7 @@
 #include "core/weights_io.h"
 
-#include <bit>
+#include "core/binary_io.h"
+
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -8,87 +9,64 @@
 
 namespace invgfx {
 
-static_assert(std::endian::native == std::endian::little, "weights_io assumes a little-endian host");
-
-namespace {
-
-template <class V>
-void put(std::ostream& out, const V& v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof(V));
-}
-
-template <class V>
-V get(std::istream& in, const std::string& what, const std::string& field) {
-  V v{};
-  in.read(reinterpret_cast<char*>(&v), sizeof(V));
-  if (!in) throw std::runtime_error(what + ": file is truncated while reading " + field);
-  return v;
-}
-
-}  // namespace
-
+// Names are u32 length + bytes and data float32 whatever T is (the format above), so the tensors are
+// written element by element rather than with BinaryWriter::tensor.
 template <class T>
 void write_weights(NodeT<T>& node, std::ostream& out, const std::string& what) {
   uint32_t count = 0;
   node.visit_parameters([&](ParameterT<T>&) { ++count; });
-  out.write(kWeightsMagic, sizeof(kWeightsMagic));
-  put(out, kWeightsVersion);
-  put(out, count);
+  BinaryWriter w(out);
+  w.bytes(kWeightsMagic, sizeof(kWeightsMagic));
+  w.u32(kWeightsVersion);
+  w.u32(count);
   std::vector<float> buf;
   node.visit_parameters([&](ParameterT<T>& p) {
-    put(out, static_cast<uint32_t>(p.name.size()));
-    out.write(p.name.data(), static_cast<std::streamsize>(p.name.size()));
+    w.u32(static_cast<uint32_t>(p.name.size()));
+    w.bytes(p.name.data(), p.name.size());
     const Shape& s = p.value.shape();
-    put(out, static_cast<uint32_t>(s.rank()));
-    for (int i = 0; i < s.rank(); ++i) put(out, static_cast<int64_t>(s[i]));
+    w.u32(static_cast<uint32_t>(s.rank()));
+    for (int i = 0; i < s.rank(); ++i) w.i64(s[i]);
     buf.resize(static_cast<size_t>(p.value.numel()));
     for (int64_t i = 0; i < p.value.numel(); ++i) buf[static_cast<size_t>(i)] = static_cast<float>(p.value[i]);
-    out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size() * sizeof(float)));
+    w.bytes(buf.data(), buf.size() * sizeof(float));
   });
   if (!out) throw std::runtime_error(what + ": write failed");
 }
 
 template <class T>
 void read_weights(NodeT<T>& node, std::istream& in, const std::string& what) {
+  BinaryReader r(in, what);
   char magic[sizeof(kWeightsMagic)] = {};
-  in.read(magic, sizeof(magic));
-  if (!in || std::memcmp(magic, kWeightsMagic, sizeof(magic)) != 0)
-    throw std::runtime_error(what + ": not an invgfx weights file (bad magic)");
-  const auto version = get<uint32_t>(in, what, "the version");
+  r.set_field("the magic");
+  if (r.left() < sizeof(magic)) r.fail("not an invgfx weights file (bad magic)");
+  r.bytes(magic, sizeof(magic));
+  if (std::memcmp(magic, kWeightsMagic, sizeof(magic)) != 0) r.fail("not an invgfx weights file (bad magic)");
+  r.set_field("the version");
+  const uint32_t version = r.u32();
   if (version != kWeightsVersion)
-    throw std::runtime_error(what + ": unsupported weights version " + std::to_string(version) + " (expected " +
-                             std::to_string(kWeightsVersion) + ")");
-  const auto count = get<uint32_t>(in, what, "the parameter count");
+    r.fail("unsupported weights version " + std::to_string(version) + " (expected " + std::to_string(kWeightsVersion) + ")");
+  r.set_field("the parameter count");
+  const uint32_t count = r.u32();
   uint32_t expected = 0;
   node.visit_parameters([&](ParameterT<T>&) { ++expected; });
+  r.set_field("");
   if (count != expected)
-    throw std::runtime_error(what + ": holds " + std::to_string(count) + " parameters, " + node.name() +
-                             " has " + std::to_string(expected));
+    r.fail("holds " + std::to_string(count) + " parameters, " + node.name() + " has " + std::to_string(expected));
   std::vector<float> buf;
   std::string name;
   node.visit_parameters([&](ParameterT<T>& p) {
     const std::string field = "parameter '" + p.name + "'";
-    const auto len = get<uint32_t>(in, what, "the name of " + field);
-    if (len > 4096) throw std::runtime_error(what + ": corrupt name length where " + field + " was expected");
+    r.set_field(field);
+    const uint32_t len = r.u32();
+    if (len > 4096) r.fail("corrupt name length where " + field + " was expected");
     name.resize(len);
-    in.read(name.data(), len);
-    if (!in) throw std::runtime_error(what + ": file is truncated while reading the name of " + field);
-    if (name != p.name)
-      throw std::runtime_error(what + ": found parameter '" + name + "' where " + field + " was expected");
-    const auto rank = get<uint32_t>(in, what, "the rank of " + field);
-    if (rank > static_cast<uint32_t>(Shape::kMaxRank))
-      throw std::runtime_error(what + ": " + field + " has rank " + std::to_string(rank) + " > 4");
-    std::vector<int64_t> dims(rank);
-    for (auto& d : dims) d = get<int64_t>(in, what, "the shape of " + field);
-    for (auto d : dims)
-      if (d < 0) throw std::runtime_error(what + ": " + field + " has a negative dimension");
-    const Shape s(dims);
+    r.bytes(name.data(), len);
+    if (name != p.name) r.fail("found parameter '" + name + "' where " + field + " was expected");
+    const Shape s = r.shape(sizeof(float));
     if (s != p.value.shape())
-      throw std::runtime_error(what + ": " + field + " has shape " + s.str() + " in the file, " +
-                               p.value.shape().str() + " in " + node.name());
+      r.fail(field + " has shape " + s.str() + " in the file, " + p.value.shape().str() + " in " + node.name());
     buf.resize(static_cast<size_t>(s.numel()));
-    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size() * sizeof(float)));
-    if (!in) throw std::runtime_error(what + ": file is truncated in the data of " + field);
+    r.bytes(buf.data(), buf.size() * sizeof(float));
     for (int64_t i = 0; i < s.numel(); ++i) p.value[i] = static_cast<T>(buf[static_cast<size_t>(i)]);
   });
 }

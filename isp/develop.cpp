@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -268,25 +267,6 @@ void write_png(const std::string& path, const Tensor& img, int bits) {
       throw std::runtime_error("write_png: '" + path + "': PNG encoding failed");
   }
   write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(file.data()), file.size()));
-}
-
-double psnr_interior(const Tensor& a, const Tensor& b, int border) {
-  if (a.shape() != b.shape() || a.rank() != 3)
-    throw std::invalid_argument("psnr_interior: shapes differ or are not C×H×W: " + a.shape().str() +
-                                " vs " + b.shape().str());
-  const int64_t c = a.dim(0), h = a.dim(1), w = a.dim(2);
-  if (h <= 2 * border || w <= 2 * border) throw std::invalid_argument("psnr_interior: border too large");
-  double se = 0.0;
-  int64_t n = 0;
-  for (int64_t k = 0; k < c; ++k)
-    for (int64_t y = border; y < h - border; ++y)
-      for (int64_t x = border; x < w - border; ++x) {
-        const double d = static_cast<double>(a[(k * h + y) * w + x]) - b[(k * h + y) * w + x];
-        se += d * d;
-        ++n;
-      }
-  if (se == 0.0) return std::numeric_limits<double>::infinity();
-  return 10.0 * std::log10(1.0 / (se / static_cast<double>(n)));
 }
 
 }  // namespace invgfx

@@ -73,8 +73,4 @@ Tensor orient_image(const Tensor& img, int flip);
 // std::runtime_error naming the path when it cannot be written.
 void write_png(const std::string& path, const Tensor& img, int bits = 8);
 
-// PSNR in dB between two same-shaped images with peak 1, over the interior (a border of `border` pixels
-// left out, where demosaicers differ by construction). Returns +inf for identical images.
-double psnr_interior(const Tensor& a, const Tensor& b, int border);
-
 }  // namespace invgfx

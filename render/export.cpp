@@ -1,5 +1,6 @@
 #include "render/export.h"
 
+#include "core/srgb_transfer.h"
 #include "render/texture.h"
 #include "render/texture_image.h"
 
@@ -261,7 +262,7 @@ void export_ply(const std::string& path, const MeshT<T>& mesh) {
       f.write(reinterpret_cast<const char*>(&v), 4);
     }
     for (int k = 0; k < 3; ++k) {
-      const uint8_t c = linear_to_srgb8(colors[static_cast<size_t>(3 * i + k)]);
+      const uint8_t c = srgb_encode8(colors[static_cast<size_t>(3 * i + k)]);
       f.write(reinterpret_cast<const char*>(&c), 1);
     }
   }

@@ -1,5 +1,7 @@
 #include "render/texture_image.h"
 
+#include "core/srgb_transfer.h"
+
 // The stb implementations are compiled here with static linkage, so they cannot clash with another
 // copy elsewhere in the program (tinygltf ships its own).
 #define STB_IMAGE_STATIC
@@ -20,13 +22,6 @@
 
 namespace invgfx {
 
-double srgb_to_linear(double c) { return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4); }
-double linear_to_srgb(double l) {
-  l = std::clamp(std::isfinite(l) ? l : 0.0, 0.0, 1.0);
-  return l <= 0.0031308 ? 12.92 * l : 1.055 * std::pow(l, 1 / 2.4) - 0.055;
-}
-uint8_t linear_to_srgb8(double l) { return static_cast<uint8_t>(std::lround(255 * linear_to_srgb(l))); }
-
 template <class T>
 TensorT<T> load_texture_image(const std::string& path) {
   int w = 0, h = 0, n = 0;
@@ -34,7 +29,7 @@ TensorT<T> load_texture_image(const std::string& path) {
   if (!px) throw std::runtime_error("load_texture_image: cannot read '" + path + "': " + stbi_failure_reason());
   // Decode each of the 256 codes once.
   T lut[256];
-  for (int i = 0; i < 256; ++i) lut[i] = static_cast<T>(srgb_to_linear(i / 255.0));
+  for (int i = 0; i < 256; ++i) lut[i] = static_cast<T>(srgb_decode(i / 255.0));
   TensorT<T> t({3, h, w});
   const int64_t hw = static_cast<int64_t>(h) * w;
   for (int64_t i = 0; i < hw; ++i)
@@ -58,7 +53,7 @@ std::vector<unsigned char> to_bytes(const TensorT<T>& img, const char* what, int
       const double v = static_cast<double>(img[k * hw + i]);
       b[static_cast<size_t>(i * c + k)] =
           k == 3 ? static_cast<unsigned char>(std::lround(255 * std::clamp(std::isfinite(v) ? v : 0.0, 0.0, 1.0)))
-                 : linear_to_srgb8(v);
+                 : srgb_encode8(v);
     }
   return b;
 }

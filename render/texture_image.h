@@ -26,9 +26,4 @@ void save_texture_png(const std::string& path, const TensorT<T>& linear);
 template <class T>
 std::vector<unsigned char> encode_texture_png(const TensorT<T>& linear);
 
-// Per-value transfer curves, exposed for vertex colours (PLY) and tests.
-double srgb_to_linear(double encoded);
-double linear_to_srgb(double linear);
-uint8_t linear_to_srgb8(double linear);
-
 }  // namespace invgfx

@@ -1,5 +1,7 @@
 #include "app/gui/panel_image.h"
 
+#include "core/srgb_transfer.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -13,10 +15,7 @@ uint8_t to_byte(float v) {
   return static_cast<uint8_t>(std::lround(std::clamp(v, 0.f, 1.f) * 255.f));
 }
 
-float encode_srgb(float x) {
-  x = std::clamp(x, 0.f, 1.f);
-  return x <= 0.0031308f ? 12.92f * x : 1.055f * std::pow(x, 1.f / 2.4f) - 0.055f;
-}
+float encode_srgb(float x) { return srgb_encode(std::clamp(x, 0.f, 1.f)); }
 
 void check_image(const Tensor& t, int channels, const char* what) {
   if (t.rank() != 3 || t.dim(0) != channels)

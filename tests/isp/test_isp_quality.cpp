@@ -2,6 +2,7 @@
 // demosaic trained with Adam, and recovery of a hidden ISP (white balance, CCM, tone curve) from
 // linear/sRGB pairs.
 #include "core/adam.h"
+#include "core/metrics.h"
 #include "core/random.h"
 #include "isp/color_matrix.h"
 #include "isp/demosaic.h"
@@ -46,27 +47,12 @@ TensorD mosaic_of(const TensorD& rgb) {
   return raw;
 }
 
-// PSNR over the interior (a 2-pixel border, where the mirrored taps act, is excluded).
-double psnr(const TensorD& a, const TensorD& b) {
-  const Dims4 d = as4d(a.shape());
-  double se = 0;
-  int64_t n = 0;
-  for (int c = 0; c < 3; ++c)
-    for (int64_t i = 2; i < d.h - 2; ++i)
-      for (int64_t j = 2; j < d.w - 2; ++j) {
-        const double e = a.at(c, i, j) - b.at(c, i, j);
-        se += e * e;
-        ++n;
-      }
-  return 10 * std::log10(1.0 / (se / static_cast<double>(n)));
-}
-
 double demosaic_psnr(DemosaicD& dm, const std::vector<TensorD>& images) {
   double total = 0;
   for (const auto& img : images) {
     TensorD out;
     dm.forward(mosaic_of(img), out);
-    total += psnr(out, img);
+    total += psnr(out, img, 2);  // a 2-pixel border, where the mirrored taps act, is left out
   }
   return total / static_cast<double>(images.size());
 }

@@ -1,6 +1,7 @@
 // Developing RAWs: parity of the invgfx ISP (initialised from the metadata) with LibRaw's own
 // dcraw_process on synthetic DNGs, orientation, configuration overrides, PNG output and the
 // invgfx-develop tool.
+#include "core/metrics.h"
 #include "isp/develop.h"
 #include "isp/dng_writer.h"
 #include "isp/white_balance.h"
@@ -102,10 +103,10 @@ TEST_F(RawDevelopTest, MatchesLibRawDevelopmentForAllCfaPhases) {
     ASSERT_EQ(ours.shape(), Shape({3, h, w}));
     ASSERT_EQ(ref.shape(), ours.shape());
     // Border of 2: LibRaw's border_interpolate averages whatever neighbours exist, the ISP mirrors.
-    const double psnr = psnr_interior(ours, ref, 2);
-    RecordProperty("psnr_db_" + to_string(cfa), std::to_string(psnr));
-    std::printf("[ parity ] %s: %.2f dB\n", to_string(cfa).c_str(), psnr);
-    EXPECT_GE(psnr, 40.0);
+    const double db = psnr(ours, ref, 2);
+    RecordProperty("psnr_db_" + to_string(cfa), std::to_string(db));
+    std::printf("[ parity ] %s: %.2f dB\n", to_string(cfa).c_str(), db);
+    EXPECT_GE(db, 40.0);
   }
 }
 
@@ -117,9 +118,9 @@ TEST_F(RawDevelopTest, MatchesLibRawWhenGreenIsNotTheSmallestMultiplier) {
   md.as_shot_neutral = {1.25, 1.0, 0.7};
   const std::string file = path("red.dng");
   write_dng(file, fixture_mosaic(h, w, md), md);
-  const double psnr = psnr_interior(develop_raw(file), develop_raw_libraw(file), 2);
-  std::printf("[ parity ] red multiplier smallest: %.2f dB\n", psnr);
-  EXPECT_GE(psnr, 40.0);
+  const double db = psnr(develop_raw(file), develop_raw_libraw(file), 2);
+  std::printf("[ parity ] red multiplier smallest: %.2f dB\n", db);
+  EXPECT_GE(db, 40.0);
 }
 
 TEST_F(RawDevelopTest, MatchesLibRawWithAnOddActiveArea) {
@@ -131,7 +132,7 @@ TEST_F(RawDevelopTest, MatchesLibRawWithAnOddActiveArea) {
   const Tensor ours = develop_raw(file);
   const Tensor ref = develop_raw_libraw(file);
   ASSERT_EQ(ours.shape(), ref.shape());
-  EXPECT_GE(psnr_interior(ours, ref, 2), 40.0);
+  EXPECT_GE(psnr(ours, ref, 2), 40.0);
 }
 
 TEST_F(RawDevelopTest, ParityNeedsTheMetadataScalingFold) {
@@ -146,7 +147,7 @@ TEST_F(RawDevelopTest, ParityNeedsTheMetadataScalingFold) {
   const RawImage raw = read_raw(file);
   const Tensor ref = develop_raw_libraw(file);
   const Tensor ours = develop(raw);
-  EXPECT_GE(psnr_interior(ours, ref, 2), 40.0);
+  EXPECT_GE(psnr(ours, ref, 2), 40.0);
 
   IspPipeline naive = make_develop_pipeline(raw, nlohmann::json());
   IspRawSettings s = isp_raw_settings(raw);
@@ -156,7 +157,7 @@ TEST_F(RawDevelopTest, ParityNeedsTheMetadataScalingFold) {
   Tensor naive_out;
   naive.forward(raw.mosaic, naive_out);
   for (float& v : naive_out) v = std::clamp(v, 0.f, 1.f);
-  EXPECT_LT(psnr_interior(naive_out, ref, 2), psnr_interior(ours, ref, 2) - 3.0);
+  EXPECT_LT(psnr(naive_out, ref, 2), psnr(ours, ref, 2) - 3.0);
 }
 
 TEST_F(RawDevelopTest, RawSettingsReproduceLibRawScaling) {
@@ -193,7 +194,7 @@ TEST_F(RawDevelopTest, OrientationIsAppliedLikeLibRaw) {
     const Tensor ref = develop_raw_libraw(file);
     ASSERT_EQ(ours.shape(), ref.shape());
     EXPECT_EQ(ours.dim(1), orientation == 3 ? h : w);
-    EXPECT_GE(psnr_interior(ours, ref, 2), 40.0);
+    EXPECT_GE(psnr(ours, ref, 2), 40.0);
     DevelopConfig keep;
     keep.orient = false;
     EXPECT_EQ(develop_raw(file, keep).shape(), Shape({3, h, w}));

@@ -1,5 +1,6 @@
 // Export round trips: OBJ + MTL + PNG read back with tinyobjloader (through load_obj), GLB read back
 // with tinygltf, PLY parsed by hand, camera and light JSON; error messages naming the path.
+#include "core/srgb_transfer.h"
 #include "render/export.h"
 #include "render/mesh_templates.h"
 #include "render/obj_loader.h"
@@ -138,7 +139,7 @@ TEST(SceneExport, GlbRoundTripWithEmbeddedTexture) {
   for (int64_t i = 0; i < 8; ++i)
     for (int64_t j = 0; j < 16; ++j)
       for (int c = 0; c < 3; ++c)
-        EXPECT_EQ(img.image[static_cast<size_t>((i * 16 + j) * img.component + c)], linear_to_srgb8(m.texture.at(c, i, j)));
+        EXPECT_EQ(img.image[static_cast<size_t>((i * 16 + j) * img.component + c)], srgb_encode8(m.texture.at(c, i, j)));
   EXPECT_EQ(model.materials[0].pbrMetallicRoughness.baseColorTexture.index, 0);
 }
 
@@ -171,7 +172,7 @@ TEST(SceneExport, PlyWithVertexColours) {
     f.read(reinterpret_cast<char*>(c), 3);
     for (int k = 0; k < 3; ++k) {
       EXPECT_EQ(p[k], m.positions.at(i, k));
-      EXPECT_EQ(c[k], linear_to_srgb8(m.colors.at(i, k)));
+      EXPECT_EQ(c[k], srgb_encode8(m.colors.at(i, k)));
     }
   }
   for (int64_t i = 0; i < nf; ++i) {
