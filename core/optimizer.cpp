@@ -173,18 +173,32 @@ void OptimizerT<T>::find_bad_gradients(StepReport& report) const {
 
 template <class T>
 StepReport OptimizerT<T>::step(double loss) {
+  StepReport r = prepare(loss);
+  return r.applied ? apply(r) : r;
+}
+
+template <class T>
+StepReport OptimizerT<T>::step() {
+  StepReport r = prepare();
+  return r.applied ? apply(r) : r;
+}
+
+template <class T>
+StepReport OptimizerT<T>::prepare(double loss) {
   if (!std::isfinite(loss)) {
+    prepared_ = false;
     StepReport r;
     r.problem = std::string("loss is ") + nonfinite_word(loss) +
                 "; step refused, parameters and optimizer state unchanged";
     r.step = step_count_;
     return r;
   }
-  return step();
+  return prepare();
 }
 
 template <class T>
-StepReport OptimizerT<T>::step() {
+StepReport OptimizerT<T>::prepare() {
+  prepared_ = false;
   StepReport report;
   int64_t total = 0;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -245,10 +259,21 @@ StepReport OptimizerT<T>::step() {
 
   report.grad_norm = norm;
   if (max_grad_norm_ > 0.0 && norm > max_grad_norm_) report.clip_scale = max_grad_norm_ / norm;
-  const double factor = schedule_.factor(step_count_);
-  report.lr = lr_ * factor;
+  report.lr = lr_ * schedule_.factor(step_count_);
+  report.applied = true;
+  prepared_ = true;
+  return report;
+}
 
+template <class T>
+StepReport OptimizerT<T>::apply(StepReport report) {
+  if (!prepared_ || !report.applied)
+    throw std::logic_error("Optimizer::apply: no prepare() allowed this step");
+  prepared_ = false;
+  const double factor = schedule_.factor(step_count_);
+  int64_t total = 0;
   for (size_t i = 0; i < params_.size(); ++i) {
+    total += numel_[i];
     if (frozen_[i]) continue;
     const GroupSettings& g = settings_of(params_[i]->group);
     step_lr_[i] = (g.lr ? *g.lr : lr_ * g.lr_scale) * factor;
@@ -256,6 +281,7 @@ StepReport OptimizerT<T>::step() {
     begin_update(i);
   }
   const T scale = static_cast<T>(report.clip_scale);
+  const int64_t nb = static_cast<int64_t>(block_param_.size());
 #pragma omp parallel for schedule(static) if (total >= kParallelMin)
   for (int64_t b = 0; b < nb; ++b) {
     const size_t i = static_cast<size_t>(block_param_[static_cast<size_t>(b)]);
@@ -266,9 +292,51 @@ StepReport OptimizerT<T>::step() {
   for (size_t i = 0; i < params_.size(); ++i)
     if (!frozen_[i]) end_update(i);
   ++step_count_;
-  report.applied = true;
   report.step = step_count_;
   return report;
+}
+
+namespace {
+
+// dst ← src in parallel blocks (a backup of a large network is tens of MB per step).
+template <class T>
+void fast_copy(TensorT<T>& dst, const TensorT<T>& src) {
+  dst.resize(src.shape());
+  const int64_t n = src.numel(), block = int64_t{1} << 15;
+  const T* s = src.data();
+  T* d = dst.data();
+#pragma omp parallel for schedule(static) if (n >= 4 * block)
+  for (int64_t i0 = 0; i0 < n; i0 += block)
+    std::memcpy(d + i0, s + i0, sizeof(T) * static_cast<size_t>(std::min(block, n - i0)));
+}
+
+}  // namespace
+
+template <class T>
+void OptimizerT<T>::keep() {
+  if (kept_state_.empty() && kept_counts_.empty()) {
+    visit_state({[&](const std::string&, TensorT<T>& t) { kept_state_.push_back(&t); },
+                 [&](const std::string&, int64_t& v) { kept_counts_.push_back(&v); }});
+    kept_state_copy_.resize(kept_state_.size());
+    kept_counts_copy_.resize(kept_counts_.size());
+    kept_values_.resize(params_.size());
+    kept_value_.assign(params_.size(), 0);
+  }
+  for (size_t i = 0; i < params_.size(); ++i) {
+    kept_value_[i] = !settings_of(params_[i]->group).frozen;
+    if (kept_value_[i]) fast_copy(kept_values_[i], params_[i]->value);
+  }
+  for (size_t k = 0; k < kept_state_.size(); ++k) fast_copy(kept_state_copy_[k], *kept_state_[k]);
+  for (size_t k = 0; k < kept_counts_.size(); ++k) kept_counts_copy_[k] = *kept_counts_[k];
+}
+
+template <class T>
+void OptimizerT<T>::rollback() {
+  if (kept_values_.size() != params_.size()) throw std::logic_error("Optimizer::rollback: nothing was kept");
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (kept_value_[i]) fast_copy(params_[i]->value, kept_values_[i]);
+  for (size_t k = 0; k < kept_state_.size(); ++k) fast_copy(*kept_state_[k], kept_state_copy_[k]);
+  for (size_t k = 0; k < kept_counts_.size(); ++k) *kept_counts_[k] = kept_counts_copy_[k];
 }
 
 template <class T>

@@ -3,13 +3,19 @@
 // guard that refuses a step whose loss or gradients are not finite, and state save/load so a session
 // resumes bit-exactly.
 //
-// One step, in order:
-//   1. guard: the loss (when given) and every gradient of a non-frozen parameter must be finite;
-//      otherwise nothing changes (parameters, moments, step count) and the report names the culprit;
-//   2. global L2 norm ‖g‖ over all non-frozen gradients; with max_grad_norm > 0 and ‖g‖ above it,
-//      every gradient is scaled by max_grad_norm / ‖g‖ (Pascanu et al., ICML 2013, §3.2);
-//   3. each non-frozen parameter is updated with lr = group lr × schedule factor(step).
-// Gradients are read, never modified, so the caller can still inspect them after the step.
+// One step, in order (step() = prepare() then apply(); a caller that must agree with others on
+// whether to step, as the divergence guard of several optimizers does, calls the two apart):
+//   1. prepare: the loss (when given) and every gradient of a non-frozen parameter must be finite,
+//      otherwise the report refuses the step and names the culprit; the global L2 norm ‖g‖ over all
+//      non-frozen gradients sets the clipping scale: with max_grad_norm > 0 and ‖g‖ above it, every
+//      gradient is scaled by max_grad_norm / ‖g‖ (Pascanu et al., ICML 2013, §3.2);
+//   2. apply: each non-frozen parameter is updated with lr = group lr × schedule factor(step).
+// A refused step changes nothing (parameters, moments, step count). Gradients are read, never
+// modified, so the caller can still inspect them after the step.
+//
+// keep() and rollback() copy the values of the non-frozen parameters and the whole state (as
+// visit_state lists it, whatever the optimizer) aside and back, so a step can be undone when its new
+// values turn out not to be finite (core/divergence_guard.h).
 //
 // All state buffers are created in the constructor; a step does not allocate. Large tensors are
 // processed with OpenMP; every reduction runs over fixed blocks in a fixed order, so results do not
@@ -102,6 +108,17 @@ class OptimizerT {
   // gradient changed size since construction.
   StepReport step();
   StepReport step(double loss);
+  // The two halves of step(): prepare checks and measures the gradients (the report's applied is
+  // true when the step may go ahead); apply, after a prepare that allowed it and before the
+  // gradients change, takes the step and returns that report with the step count.
+  StepReport prepare();
+  StepReport prepare(double loss);
+  StepReport apply(StepReport prepared);
+
+  // Copies the non-frozen parameters' values and the whole state aside (no allocation after the
+  // first call), and restores them.
+  void keep();
+  void rollback();
 
   void zero_grad();
   int64_t step_count() const { return step_count_; }
@@ -153,6 +170,15 @@ class OptimizerT {
   std::vector<int64_t> numel_;
   std::vector<char> frozen_;         // per parameter, refreshed at each step
   std::vector<double> step_lr_, step_wd_;  // per parameter, for the step in progress
+  bool prepared_ = false;            // prepare() allowed a step that apply() has not taken yet
+
+  // keep(): the state as visit_state lists it (found on the first call; the buffers never move), the
+  // copies, and which parameters' values were copied (frozen ones are not stepped, so not copied).
+  std::vector<TensorT<T>*> kept_state_;
+  std::vector<int64_t*> kept_counts_;
+  std::vector<TensorT<T>> kept_state_copy_, kept_values_;
+  std::vector<int64_t> kept_counts_copy_;
+  std::vector<char> kept_value_;
 };
 
 using Optimizer = OptimizerT<float>;
