@@ -1,5 +1,7 @@
 #include "isp/black_white_level.h"
 
+#include <limits>
+
 #include <omp.h>
 
 namespace invgfx {
@@ -35,6 +37,13 @@ template <class T>
 nlohmann::json BlackWhiteLevelT<T>::params_to_json() const {
   const auto p = params();
   return {{"black", p.black}, {"white", p.white}};
+}
+
+template <class T>
+std::vector<FieldSpec> BlackWhiteLevelT<T>::field_specs() const {
+  // What params_from_json accepts: any black levels below a white level within ±1e9.
+  return {FieldSpec::real("black", -std::numeric_limits<double>::infinity(), 1e9, "DN").values(4).learnable(),
+          FieldSpec::real("white", -1e9, 1e9, "DN").learnable()};
 }
 
 template <class T>

@@ -50,6 +50,11 @@ nlohmann::json ColorMatrixT<T>::params_to_json() const {
 }
 
 template <class T>
+std::vector<FieldSpec> ColorMatrixT<T>::field_specs() const {
+  return {FieldSpec::real("matrix", -8, 8).values(9).learnable(), FieldSpec::boolean("rows_sum_to_one")};
+}
+
+template <class T>
 void ColorMatrixT<T>::params_from_json(const nlohmann::json& j) {
   using namespace isp_detail;
   check_keys(j, name(), {"matrix", "rows_sum_to_one"});

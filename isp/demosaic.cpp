@@ -159,6 +159,12 @@ nlohmann::json DemosaicT<T>::params_to_json() const {
 }
 
 template <class T>
+std::vector<FieldSpec> DemosaicT<T>::field_specs() const {
+  return {FieldSpec::choice("method", {"bilinear", "malvar", "learned"}).structural(),
+          FieldSpec::real("kernels", -1e3, 1e3).values(300).learnable()};
+}
+
+template <class T>
 void DemosaicT<T>::params_from_json(const nlohmann::json& j) {
   using namespace isp_detail;
   check_keys(j, name(), {"method", "kernels"});

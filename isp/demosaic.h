@@ -39,6 +39,7 @@ class DemosaicT : public IspStageT<T> {
   void set_kernels(const std::vector<double>& k);
   nlohmann::json params_to_json() const override;
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   // A demosaic cannot be the identity (it changes 1 channel into 3): this resets to bilinear.
   void set_identity() override { set_params({}); }
   // Keeps fixed kernels in step with the pattern; learned kernels are moved to the sites they belong to

@@ -22,6 +22,12 @@ nlohmann::json DenoiseT<T>::params_to_json() const {
 }
 
 template <class T>
+std::vector<FieldSpec> DenoiseT<T>::field_specs() const {
+  return {FieldSpec::integer("radius", 0, 6, "px"), FieldSpec::real("sigma_spatial", 0.3, 10, "px"),
+          FieldSpec::real("sigma_range", 1e-4, 10, "linear").learnable().log_scale()};
+}
+
+template <class T>
 void DenoiseT<T>::params_from_json(const nlohmann::json& j) {
   using namespace isp_detail;
   check_keys(j, name(), {"radius", "sigma_spatial", "sigma_range"});

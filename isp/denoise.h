@@ -28,6 +28,7 @@ class DenoiseT : public IspStageT<T> {
   void set_params(const DenoiseParams& p);
   nlohmann::json params_to_json() const override;
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   void set_identity() override { auto p = params(); p.radius = 0; set_params(p); }
   void visit_parameters(const ParameterVisitor<T>& v) override { v(log_sigma_r_); }
 

@@ -2,6 +2,11 @@
 // The ISP stage interface: a one-in/one-out node with a name (the string used in JSON, logs and the GUI),
 // its parameter struct to/from JSON, an exact identity setting and an enable flag.
 //
+// Traversal (core/traverse.h): a stage lists its parameters and, through field_specs, every field of
+// its parameter struct with kind, range, unit and flags, plus "<stage>.enabled". Field values travel
+// through params_to_json / params_from_json, the stage's one validated way in and out, so a field
+// set through the traversal is checked and takes effect exactly as one read from a configuration.
+//
 // A disabled stage is an exact pass-through (forward copies, backward adds dL/dy into dL/dx), so the
 // pipeline, the GUI toggles and tests can switch any stage off without rebuilding anything.
 //
@@ -10,6 +15,7 @@
 // same stages apply per channel instead, which is what unprocessing and RGB-only inputs need.
 #include "core/node.h"
 #include "core/tensor.h"
+#include "core/traverse.h"
 #include "isp/cfa.h"
 
 #include <nlohmann/json.hpp>
@@ -49,6 +55,12 @@ class IspStageT : public UnaryNodeT<T> {
 
   bool enabled() const { return enabled_; }
   void set_enabled(bool e) { enabled_ = e; }
+
+  // Every field of the parameter struct, named by its params_to_json key (traverse prefixes the
+  // stage's name). A field params_to_json does not write at the moment is skipped.
+  virtual std::vector<FieldSpec> field_specs() const { return {}; }
+  // Parameters, then "<stage>.enabled" and "<stage>.<key>" for each field spec.
+  void traverse(const TraversalT<T>& t);
 
   // Marks every parameter of the stage learnable or frozen (ParameterT::requires_grad), or one by name
   // (parameters are named "<stage>.<field>", e.g. "white_balance.log_gains"; the short field name works too).
@@ -197,5 +209,75 @@ inline std::vector<double> read_numbers(const nlohmann::json& j, const std::stri
   return out;
 }
 
+// A field's JSON value as a list of numbers (booleans 0/1, choices by index, nested arrays flattened
+// row-major), and back in the shape of `like` (the value it replaces).
+inline void json_to_values(const nlohmann::json& j, const FieldSpec& spec, std::vector<double>& out) {
+  if (j.is_array()) {
+    for (const auto& e : j) json_to_values(e, spec, out);
+  } else if (j.is_boolean()) {
+    out.push_back(j.get<bool>() ? 1.0 : 0.0);
+  } else if (j.is_string()) {
+    const auto it = std::find(spec.choices.begin(), spec.choices.end(), j.get<std::string>());
+    out.push_back(static_cast<double>(it - spec.choices.begin()));
+  } else if (j.is_number()) {
+    out.push_back(j.get<double>());
+  }
+}
+inline nlohmann::json values_to_json(const std::vector<double>& v, size_t& i, const FieldSpec& spec,
+                                     const nlohmann::json& like, bool top = true) {
+  if (like.is_array()) {
+    nlohmann::json a = nlohmann::json::array();
+    if (top && (like.empty() || !like[0].is_array())) {  // a flat list may change length (a curve's knots)
+      while (i < v.size()) a.push_back(values_to_json(v, i, spec, 0.0, false));
+      return a;
+    }
+    for (const auto& e : like) a.push_back(values_to_json(v, i, spec, e, false));
+    return a;
+  }
+  if (i >= v.size()) throw std::invalid_argument("isp field '" + spec.name + "': too few values");
+  const double x = v[i++];
+  switch (spec.kind) {
+    case FieldKind::kBoolean: return x != 0.0;
+    case FieldKind::kChoice: {
+      const auto k = static_cast<size_t>(std::llround(x));
+      if (!(x >= 0) || k >= spec.choices.size())
+        throw std::invalid_argument("isp field '" + spec.name + "': choice " + std::to_string(x) + " out of range");
+      return spec.choices[k];
+    }
+    case FieldKind::kInteger: return static_cast<int64_t>(std::llround(x));
+    case FieldKind::kReal: return x;
+  }
+  return x;
+}
+
 }  // namespace isp_detail
+
+template <class T>
+void IspStageT<T>::traverse(const TraversalT<T>& t) {
+  if (t.parameter) this->visit_parameters(t.parameter);
+  if (!t.field) return;
+  const std::string prefix = this->name() + ".";
+  {
+    FieldSpec spec = FieldSpec::boolean(prefix + "enabled");
+    std::vector<double> v = {enabled_ ? 1.0 : 0.0};
+    t.field(spec, v);
+    if (v.size() == 1) enabled_ = v[0] != 0.0;
+  }
+  const nlohmann::json params = params_to_json();
+  nlohmann::json changes = nlohmann::json::object();
+  for (FieldSpec spec : field_specs()) {
+    const std::string key = spec.name;
+    if (!params.contains(key)) continue;
+    std::vector<double> v;
+    isp_detail::json_to_values(params[key], spec, v);
+    const std::vector<double> before = v;
+    spec.name = prefix + key;
+    t.field(spec, v);
+    if (v == before) continue;
+    size_t i = 0;
+    changes[key] = isp_detail::values_to_json(v, i, spec, params[key]);
+  }
+  if (!changes.empty()) params_from_json(changes);
+}
+
 }  // namespace invgfx

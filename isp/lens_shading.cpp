@@ -28,6 +28,12 @@ nlohmann::json LensShadingT<T>::params_to_json() const {
 }
 
 template <class T>
+std::vector<FieldSpec> LensShadingT<T>::field_specs() const {
+  return {FieldSpec::real("k", -4, 4).values(9).learnable(),
+          FieldSpec::real("centre", 0, 1, "image fraction").values(2).learnable()};
+}
+
+template <class T>
 void LensShadingT<T>::params_from_json(const nlohmann::json& j) {
   using namespace isp_detail;
   check_keys(j, name(), {"k", "centre"});

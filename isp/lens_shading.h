@@ -27,6 +27,7 @@ class LensShadingT : public IspStageT<T> {
   void set_params(const LensShadingParams& p);
   nlohmann::json params_to_json() const override;
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   void set_identity() override { set_params({}); }
   bool has_inverse() const override { return true; }
   void inverse(const TensorT<T>& y, TensorT<T>& x) const override;

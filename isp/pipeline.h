@@ -70,6 +70,11 @@ class IspPipelineT : public UnaryNodeT<T> {
   void backward(const TensorT<T>& x, const TensorT<T>& y, const TensorT<T>& dL_dy,
                 TensorT<T>* dL_dx) override;
   void visit_parameters(const ParameterVisitor<T>& v) override;
+  // Every stage's traversal in order (core/traverse.h; fields "<stage>.<field>", "<stage>.enabled").
+  // The CFA is not a field: it comes from each RAW file's metadata.
+  void traverse(const TraversalT<T>& t) {
+    for (auto& s : stages_) s->traverse(t);
+  }
 
   // Appends a stage (names must be unique).
   IspStageT<T>& add(std::unique_ptr<IspStageT<T>> stage);

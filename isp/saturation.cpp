@@ -11,6 +11,11 @@ void SaturationT<T>::set_params(const SaturationParams& p) {
 }
 
 template <class T>
+std::vector<FieldSpec> SaturationT<T>::field_specs() const {
+  return {FieldSpec::real("saturation", 0, 4).learnable()};
+}
+
+template <class T>
 void SaturationT<T>::params_from_json(const nlohmann::json& j) {
   isp_detail::check_keys(j, name(), {"saturation"});
   if (j.contains("saturation")) set_params({isp_detail::read_number(j, name(), "saturation", 0, 4)});

@@ -22,6 +22,7 @@ class SaturationT : public IspStageT<T> {
   void set_params(const SaturationParams& p);
   nlohmann::json params_to_json() const override { return {{"saturation", params().saturation}}; }
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   void set_identity() override { set_params({}); }
   bool has_inverse() const override { return s_.value[0] != T(0); }
   void inverse(const TensorT<T>& y, TensorT<T>& x) const override;

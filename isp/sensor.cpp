@@ -77,6 +77,19 @@ nlohmann::json SensorT<T>::params_to_json() const {
 }
 
 template <class T>
+std::vector<FieldSpec> SensorT<T>::field_specs() const {
+  return {FieldSpec::real("exposure", -16, 16, "stops").learnable(),
+          FieldSpec::boolean("mosaic").structural(),
+          FieldSpec::choice("noise", {"none", "gaussian", "poisson"}),
+          FieldSpec::real("shot", 0, 1, "white").learnable(),
+          FieldSpec::real("read", 0, 1, "white²").learnable(),
+          FieldSpec::boolean("clip"),
+          FieldSpec::real("white", 1e-9, 1e6, "output units").log_scale(),
+          FieldSpec::choice("clip_gradient", {"zero", "pass"}),
+          FieldSpec::integer("seed", 0, 9007199254740992.0)};
+}
+
+template <class T>
 void SensorT<T>::params_from_json(const nlohmann::json& j) {
   using namespace isp_detail;
   check_keys(j, name(), {"exposure", "mosaic", "noise", "shot", "read", "clip", "white", "clip_gradient", "seed"});

@@ -47,6 +47,7 @@ class SensorT : public IspStageT<T> {
   void set_params(const SensorParams& p);
   nlohmann::json params_to_json() const override;
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   // Exposure 0, no noise, no clipping; the mosaic setting is kept (without it this is exactly y = x).
   void set_identity() override;
   void next_frame() { ++frame_; }

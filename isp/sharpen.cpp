@@ -20,6 +20,11 @@ void SharpenT<T>::set_params(const SharpenParams& p) {
 }
 
 template <class T>
+std::vector<FieldSpec> SharpenT<T>::field_specs() const {
+  return {FieldSpec::real("amount", 0, 8).learnable(), FieldSpec::real("sigma", 0.3, 8, "px")};
+}
+
+template <class T>
 void SharpenT<T>::params_from_json(const nlohmann::json& j) {
   using namespace isp_detail;
   check_keys(j, name(), {"amount", "sigma"});

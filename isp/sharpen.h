@@ -24,6 +24,7 @@ class SharpenT : public IspStageT<T> {
   void set_params(const SharpenParams& p);
   nlohmann::json params_to_json() const override { return {{"amount", params().amount}, {"sigma", sigma_}}; }
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   void set_identity() override { set_params({0.0, sigma_}); }
   void visit_parameters(const ParameterVisitor<T>& v) override { v(amount_); }
 

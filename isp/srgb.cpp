@@ -3,6 +3,11 @@
 namespace invgfx {
 
 template <class T>
+std::vector<FieldSpec> SrgbT<T>::field_specs() const {
+  return {FieldSpec::boolean("decode")};
+}
+
+template <class T>
 void SrgbT<T>::params_from_json(const nlohmann::json& j) {
   isp_detail::check_keys(j, name(), {"decode"});
   if (j.contains("decode")) decode_ = isp_detail::read_bool(j, name(), "decode");

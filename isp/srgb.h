@@ -21,6 +21,7 @@ class SrgbT : public IspStageT<T> {
   void set_params(const SrgbParams& p) { decode_ = p.decode; }
   nlohmann::json params_to_json() const override { return {{"decode", decode_}}; }
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   // A transfer function has no identity parameter: the identity setting disables the stage.
   void set_identity() override { this->set_enabled(false); }
   bool has_inverse() const override { return true; }

@@ -97,6 +97,13 @@ nlohmann::json ToneCurveT<T>::params_to_json() const {
 }
 
 template <class T>
+std::vector<FieldSpec> ToneCurveT<T>::field_specs() const {
+  return {FieldSpec::choice("kind", {"pwl", "smoothstep"}).structural(),
+          FieldSpec::integer("knots", 16, 32).structural(),
+          FieldSpec::real("values", 0, 1).values(0).learnable()};
+}
+
+template <class T>
 void ToneCurveT<T>::params_from_json(const nlohmann::json& j) {
   using namespace isp_detail;
   check_keys(j, name(), {"kind", "knots", "values"});

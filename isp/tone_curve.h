@@ -34,6 +34,7 @@ class ToneCurveT : public IspStageT<T> {
   std::vector<double> knot_values() const;
   nlohmann::json params_to_json() const override;
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   void set_identity() override;
   bool has_inverse() const override { return true; }
   void inverse(const TensorT<T>& y, TensorT<T>& x) const override;

@@ -47,6 +47,12 @@ nlohmann::json WhiteBalanceT<T>::params_to_json() const {
 }
 
 template <class T>
+std::vector<FieldSpec> WhiteBalanceT<T>::field_specs() const {
+  return {FieldSpec::real("log_gain_red", -4, 4, "ln gain").learnable(),
+          FieldSpec::real("log_gain_blue", -4, 4, "ln gain").learnable(), FieldSpec::boolean("clip_highlights")};
+}
+
+template <class T>
 void WhiteBalanceT<T>::params_from_json(const nlohmann::json& j) {
   using namespace isp_detail;
   check_keys(j, name(), {"log_gain_red", "log_gain_blue", "clip_highlights", "gains"});

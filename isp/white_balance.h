@@ -36,6 +36,7 @@ class WhiteBalanceT : public IspStageT<T> {
   std::array<double, 3> gains() const;
   nlohmann::json params_to_json() const override;
   void params_from_json(const nlohmann::json& j) override;
+  std::vector<FieldSpec> field_specs() const override;
   void set_identity() override { set_params({}); }
   bool has_inverse() const override { return true; }
   // x = y / g_c (clipped highlights cannot be recovered; they map back to m / g_c).
