@@ -5,7 +5,7 @@
 #include "isp/sensor.h"
 #include "render/export.h"
 #include "render/obj_loader.h"
-#include "render/shading.h"
+#include "render/scene_light.h"
 
 #include <unistd.h>
 
@@ -15,33 +15,6 @@
 namespace invgfx {
 
 namespace fs = std::filesystem;
-
-CameraD scene_camera(const Scene& scene, const RenderOptions& options) {
-  if (scene.camera.numel() != 4) throw std::invalid_argument("scene camera must hold 4 values (azimuth, elevation, distance, roll)");
-  CameraD cam(CameraIntrinsics::from_vertical_fov(options.fov_y, options.size, options.size));
-  cam.set_orbit(scene.camera[0], scene.camera[1], scene.camera[2], scene.camera[3]);
-  return cam;
-}
-
-nlohmann::json lights_json(const Scene& scene, LightModel model) {
-  if (scene.light.numel() != light_size(model))
-    throw std::invalid_argument(std::string("scene light holds ") + std::to_string(scene.light.numel()) +
-                                " values, the " + to_string(model) + " model takes " + std::to_string(light_size(model)));
-  ShadingOptions o;
-  ShadingD s(o);
-  if (model == LightModel::kSphericalHarmonics) {
-    s.options = {.ambient = false, .directional = false, .spherical_harmonics = true, .specular = false};
-    for (int k = 0; k < 27; ++k) s.sh.value[k] = scene.light[k];
-  } else {
-    s.options = {.ambient = true, .directional = true, .spherical_harmonics = false, .specular = false};
-    for (int k = 0; k < 3; ++k) {
-      s.ambient.value[k] = scene.light[k];
-      s.direction.value[k] = scene.light[3 + k];
-      s.color.value[k] = scene.light[6 + k];
-    }
-  }
-  return lights_to_json(s);
-}
 
 namespace {
 

@@ -11,8 +11,8 @@
 #pragma once
 
 #include "app/loop.h"
-#include "app/scene.h"
-#include "app/scene_render.h"
+#include "render/scene.h"
+#include "render/scene_render.h"
 #include "render/camera.h"
 
 #include <nlohmann/json.hpp>
@@ -20,13 +20,6 @@
 #include <filesystem>
 
 namespace invgfx {
-
-// The camera SceneRenderer uses for `scene` (orbit around the origin, square image of options.size,
-// vertical field of view options.fov_y), for export in both conventions.
-CameraD scene_camera(const Scene& scene, const RenderOptions& options);
-
-// render/export.h lights_to_json of the scene's light, in `model`'s layout (scene.h).
-nlohmann::json lights_json(const Scene& scene, LightModel model);
 
 // Writes every file above for photo `photo` into `dir` (created if missing). `metrics` are the fit's
 // (Loop::metrics(), computed once by the caller when several photos are written). Throws

@@ -16,7 +16,7 @@
 #include "app/feature_net.h"
 #include "app/raw_denoiser.h"
 #include "app/scene_decoder.h"
-#include "app/scene_render.h"
+#include "render/scene_render.h"
 #include "core/encoder.h"
 #include "core/optimizer.h"
 

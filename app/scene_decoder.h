@@ -23,7 +23,7 @@
 // training and the camera parameters in refinement alike.
 #pragma once
 
-#include "app/scene.h"
+#include "render/scene.h"
 #include "core/node.h"
 
 #include <memory>

@@ -1,13 +1,13 @@
 #include "app/synth.h"
 
-#include "app/fit_outputs.h"
 #include "core/atomic_file.h"
-#include "core/srgb_transfer.h"
 #include "core/random.h"
+#include "core/srgb_transfer.h"
 #include "isp/develop.h"
 #include "isp/white_balance.h"
 #include "render/export.h"
 #include "render/mesh_templates.h"
+#include "render/scene_light.h"
 #include "render/texture_image.h"
 
 #include <algorithm>

@@ -13,8 +13,8 @@
 #pragma once
 
 #include "app/dataset.h"
-#include "app/scene.h"
-#include "app/scene_render.h"
+#include "render/scene.h"
+#include "render/scene_render.h"
 
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,7 @@
 // code and every head's parameters, and the learn_* / frozen / group options do what they say.
 #include "app/scene_decoder.h"
 
-#include "app/scene_render.h"
+#include "render/scene_render.h"
 #include "core/gradcheck.h"
 #include "core/random.h"
 #include "render/mesh_templates.h"

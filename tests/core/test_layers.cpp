@@ -19,30 +19,11 @@
 #include "core/random.h"
 #include "core/sequential.h"
 #include "core/upsample.h"
+#include "tests/alloc_counter.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
-
-// Counts operator new while a test asks for it, to prove that steady-state calls do not allocate.
-// GCC 12 flags the free() in the replaced operator delete as mismatched with new once both are
-// inlined into the same caller; the pair is consistent (both malloc/free), so the warning is silenced.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<bool> g_count_allocs{false};
-std::atomic<long> g_allocs{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace invgfx {
 namespace {
@@ -507,14 +488,12 @@ TEST(Sequential, SteadyStateDoesNotAllocate) {
   net->backward(x, y, w, &dx);
   const float* act0 = net->activation(0).data();
   const float* out = y.data();
-  g_allocs = 0;
-  g_count_allocs = true;
+  test::CountAllocations allocations;
   for (int it = 0; it < 3; ++it) {
     net->forward(x, y);
     net->backward(x, y, w, &dx);
   }
-  g_count_allocs = false;
-  EXPECT_EQ(g_allocs.load(), 0);
+  EXPECT_EQ(allocations.stop(), 0);
   EXPECT_EQ(net->activation(0).data(), act0);
   EXPECT_EQ(y.data(), out);
 }

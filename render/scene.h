@@ -1,7 +1,8 @@
 // The scene the loop recovers for one photo, as plain tensors: what the decoder heads output, what
 // per-photo refinement optimises directly, what the renderer draws and what export writes. A SceneT
 // is also the type of its own gradient (same shapes), so heads, renderer and optimiser share one
-// layout.
+// layout. Its fields are listed once (SceneField, visit_fields): everything that goes over all of
+// them (zeroing, gradients, refinement parameters, sessions) goes through that list.
 #pragma once
 
 #include "core/tensor.h"
@@ -19,6 +20,12 @@ const char* to_string(LightModel m);
 LightModel light_model_from_string(const std::string& s);  // "sh" | "ambient_directional"; throws
 inline int light_size(LightModel m) { return m == LightModel::kSphericalHarmonics ? 27 : 9; }
 
+// The fields of a scene, in the order every list of them follows.
+enum class SceneField { kPositions, kTexture, kColors, kLight, kCamera, kBackground };
+inline constexpr int kNumSceneFields = 6;
+const char* scene_field_name(SceneField f);   // "positions", "texture", …
+const char* scene_field_group(SceneField f);  // its parameter group: shape, texture, light, camera, background
+
 template <class T>
 struct SceneT {
   TensorT<T> positions;   // V×3 world units: the template's vertices plus the decoded offsets
@@ -29,11 +36,30 @@ struct SceneT {
                           // an orbit around the origin as render/camera.h defines it
   TensorT<T> background;  // 3: linear RGB in [0, 1]
 
+  TensorT<T>& field(SceneField f);
+  const TensorT<T>& field(SceneField f) const { return const_cast<SceneT*>(this)->field(f); }
+  // f(SceneField, tensor) for every field, in order.
+  template <class F>
+  void visit_fields(F&& f) {
+    for (int i = 0; i < kNumSceneFields; ++i) f(static_cast<SceneField>(i), field(static_cast<SceneField>(i)));
+  }
+  template <class F>
+  void visit_fields(F&& f) const {
+    for (int i = 0; i < kNumSceneFields; ++i) f(static_cast<SceneField>(i), field(static_cast<SceneField>(i)));
+  }
+
   // Same shapes as `like`, all zero (for gradients).
   static SceneT zeros_like(const SceneT& like);
+  // Resizes every field to `like`'s shape (an absent field stays absent) and zeroes it; no
+  // allocation once the shapes are stable.
+  void zeros_like_into(const SceneT& like);
   void zero();
-  // Every tensor finite (the divergence guard uses it).
+  // Every tensor finite.
   bool finite() const;
+  // Projects one field's values onto what the renderer draws sensibly: albedo (texture, colours) and
+  // background in [0, 1]; the camera's elevation within ±1.5 rad (short of the poles, where the
+  // orbit's up vector degenerates) and its distance ≥ 0.1 world units (in front of the near plane).
+  static void clamp_field(SceneField f, TensorT<T>& values);
 };
 
 using Scene = SceneT<float>;

@@ -2,39 +2,20 @@
 // background, upright orientation), central finite-difference checks of the backward for every
 // SceneT field in both modes, the visibility gradient against the disc's analytic derivative,
 // NaN-free output with the camera inside or in front of the mesh, and buffer reuse.
-#include "app/scene_render.h"
+#include "render/scene_render.h"
 
 #include "core/gradcheck.h"
 #include "core/random.h"
 #include "render/mesh_templates.h"
+#include "tests/alloc_counter.h"
 
 #include <gtest/gtest.h>
 
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <utility>
-
-// Counts operator new while a test asks for it (as tests/core/test_layers.cpp does), to prove that
-// steady-state renders do not allocate. Weak, so that another test file of this binary may define
-// its own replacement without a link clash (the count then stays 0 and the pointer checks remain).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<bool> g_count_allocs{false};
-std::atomic<long> g_allocs{0};
-}  // namespace
-
-__attribute__((weak)) void* operator new(std::size_t n) {
-  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((weak)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace invgfx {
 namespace {
@@ -432,15 +413,13 @@ TEST(SceneRender, SteadyStateReusesBuffers) {
     const Tensor rgb0 = rgb;
     const Scene g0 = g;
     g.zero();
-    g_allocs = 0;
-    g_count_allocs = true;
+    test::CountAllocations allocations;
     for (int k = 0; k < 3; ++k) {
       s.camera[0] += 1e-3f;
       r.forward(s, rgb, alpha);
       r.backward(s, w3, w1, g);
     }
-    g_count_allocs = false;
-    EXPECT_EQ(g_allocs.load(), 0) << to_string(mode) << ", mip_levels " << mips;
+    EXPECT_EQ(allocations.stop(), 0) << to_string(mode) << ", mip_levels " << mips;
     EXPECT_EQ(rgb.data(), prgb);
     EXPECT_EQ(alpha.data(), palpha);
     EXPECT_EQ(g.positions.data(), pg);

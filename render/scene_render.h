@@ -1,5 +1,5 @@
 // Renders one SceneT to a linear-RGB image and a silhouette, forward and backward, with either of the
-// two rasterizers of render/ (DESIGN.md: the rasterizer node of the loop):
+// two rasterizers of render/ (the rasterizer node of the loop):
 //   hard: camera → clip → rasterize → interpolate (uv, vertex normals) → texture → shading →
 //         composite over the background → antialias (colour and alpha together)   [nvdiffrast style]
 //   soft: camera → clip → per-vertex colour (texture at the vertex UV, shaded with the vertex normal)
@@ -11,27 +11,13 @@
 // renderer per batch slot. Buffers are reused, so steady state does not allocate.
 #pragma once
 
-#include "app/scene.h"
 #include "render/rasterize.h"
+#include "render/render_options.h"
+#include "render/scene.h"
 
 #include <memory>
 
 namespace invgfx {
-
-enum class RasterMode { kHard, kSoft };
-const char* to_string(RasterMode m);
-RasterMode raster_mode_from_string(const std::string& s);  // "hard" | "soft"; throws
-
-struct RenderOptions {
-  int size = 128;                        // square image side, px, 16..2048
-  double fov_y = 0.6;                    // vertical field of view, radians, (0, π)
-  RasterMode mode = RasterMode::kHard;   // hard+AA or soft
-  LightModel light = LightModel::kSphericalHarmonics;
-  double sigma = 1e-4;                   // soft mode σ, squared NDC distance, > 0
-  double gamma = 1e-4;                   // soft mode γ, depth softmax temperature, > 0
-  int mip_levels = 1;                    // texture mip levels (1 = none, 0 = full pyramid)
-  void check() const;                    // throws std::invalid_argument naming the field
-};
 
 template <class T>
 class SceneRendererT {

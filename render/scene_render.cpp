@@ -4,13 +4,15 @@
 // their separate index (the result equals drawing the seam-split mesh, with fewer vertices and no
 // seam edges for the antialiasing pass); soft mode shades per split vertex (Gouraud) and sums the
 // split vertices' gradients back onto the template's.
-#include "app/scene_render.h"
+#include "render/scene_render.h"
 
 #include "render/antialias.h"
+#include "render/covered_pixels.h"
 #include "render/camera.h"
 #include "render/interpolate.h"
 #include "render/raster_topology.h"
-#include "render/shading.h"
+#include "render/render_extras.h"
+#include "render/scene_light.h"
 #include "render/soft_rasterize.h"
 #include "render/texture.h"
 #include "render/texture_lod.h"
@@ -22,32 +24,7 @@
 
 namespace invgfx {
 
-const char* to_string(RasterMode m) { return m == RasterMode::kHard ? "hard" : "soft"; }
-
-RasterMode raster_mode_from_string(const std::string& s) {
-  if (s == "hard") return RasterMode::kHard;
-  if (s == "soft") return RasterMode::kSoft;
-  throw std::invalid_argument("raster mode \"" + s + "\" is not one of: hard, soft");
-}
-
-void RenderOptions::check() const {
-  auto fail = [](const std::string& m) { throw std::invalid_argument("RenderOptions: " + m); };
-  if (size < 16 || size > 2048) fail("size " + std::to_string(size) + " outside [16, 2048]");
-  if (!(fov_y > 0 && fov_y < M_PI)) fail("fov_y " + std::to_string(fov_y) + " outside (0, π)");
-  if (!(sigma > 0) || !std::isfinite(sigma)) fail("sigma must be positive");
-  if (!(gamma > 0) || !std::isfinite(gamma)) fail("gamma must be positive");
-  if (mip_levels < 0) fail("mip_levels must be ≥ 0");
-}
-
 namespace {
-
-template <class T>
-void ensure_zero(const TensorT<T>& like, TensorT<T>& g) {
-  if (g.shape() != like.shape()) {
-    g.resize(like.shape());
-    g.zero();
-  }
-}
 
 template <class T>
 void check_shape(const TensorT<T>& t, const Shape& want, const char* field) {
@@ -89,8 +66,7 @@ struct SceneRendererT<T>::Impl {
   TensorT<T> normals, clip;          // V×3, V×4
   RasterOutputT<T> r;
   TensorT<T> uv_img, n_img, albedo, composite, aa_out;
-  std::vector<int32_t> covered;      // hard mode: covered pixel indices, row-major
-  int64_t compact_rows = 1;
+  CoveredPixels covered;             // hard mode
   TensorT<T> uv_c, n_c, albedo_c, shaded_c;  // compact C×rows×S over `covered`
   TextureLodT<T> tex_lod;
   TensorT<T> lod_img, lod_c, d_lod_c;         // per-pixel texture level of detail (mip_levels ≠ 1)
@@ -101,8 +77,7 @@ struct SceneRendererT<T>::Impl {
 
   // Display extras, computed on demand from the last forward.
   mutable bool extras_valid = false;
-  mutable TensorT<T> normals_img, depth_img;
-  mutable std::vector<int32_t> face_img;
+  mutable RenderExtrasT<T> extras;
 
   Impl(const Mesh& m, const RenderOptions& o) : opt(o) {
     opt.check();
@@ -137,18 +112,7 @@ struct SceneRendererT<T>::Impl {
   void apply_options() {
     camera.set_intrinsics(CameraIntrinsics::from_vertical_fov(opt.fov_y, opt.size, opt.size));
     camera.ndc_y_up = true;  // NDC y = +1 is image row 0: upright in the C×H×W layout
-    ShadingOptions so;
-    so.specular = false;
-    if (opt.light == LightModel::kSphericalHarmonics) {
-      so.ambient = false;
-      so.directional = false;
-      so.spherical_harmonics = true;
-    } else {
-      so.ambient = true;
-      so.directional = true;
-      so.spherical_harmonics = false;
-    }
-    shading.options = so;
+    shading.options = shading_options(opt.light);
     texture.options.mip_levels = opt.mip_levels;
   }
 
@@ -170,15 +134,7 @@ struct SceneRendererT<T>::Impl {
 
   void set_parameters(const SceneT<T>& s) {
     for (int i = 0; i < 4; ++i) camera.orbit.value[i] = s.camera[i];
-    if (opt.light == LightModel::kSphericalHarmonics) {
-      std::copy(s.light.begin(), s.light.end(), shading.sh.value.begin());
-    } else {
-      for (int c = 0; c < 3; ++c) {
-        shading.ambient.value[c] = s.light[c];
-        shading.direction.value[c] = s.light[3 + c];
-        shading.color.value[c] = s.light[6 + c];
-      }
-    }
+    light_to_shading(s.light, opt.light, shading);
     if (!use_colors) texture.texels.value.copy_from(s.texture);
   }
 
@@ -208,60 +164,24 @@ struct SceneRendererT<T>::Impl {
       forward_soft(s, rgb, alpha);
   }
 
-  // Covered pixels, row-major, and the compact C×rows×S layout texture and shading run on: only
-  // the covered ~half of the image is sampled and shaded, the padding at the end is zero (shaded,
-  // never read back).
-  void gather_covered() {
-    const int S = opt.size;
-    const int64_t P = int64_t(S) * S;
-    covered.clear();
-    covered.reserve(static_cast<size_t>(P));
-    for (int64_t i = 0; i < P; ++i)
-      if (r.face[static_cast<size_t>(i)] >= 0) covered.push_back(static_cast<int32_t>(i));
-    compact_rows = std::max<int64_t>(1, (static_cast<int64_t>(covered.size()) + S - 1) / S);
-  }
-  void to_compact(const TensorT<T>& full, int C, TensorT<T>& c) const {
-    const int S = opt.size;
-    const int64_t P = int64_t(S) * S, N = compact_rows * S, n = static_cast<int64_t>(covered.size());
-    c.resize({C, compact_rows, S});
-    for (int k = 0; k < C; ++k) {
-      const T* F = full.data() + k * P;
-      T* D = c.data() + k * N;
-      for (int64_t j = 0; j < n; ++j) D[j] = F[covered[static_cast<size_t>(j)]];
-      std::fill(D + n, D + N, T(0));
-    }
-  }
-  // Scatters a compact C×rows×S tensor into a zeroed C×S×S image.
-  void from_compact(const TensorT<T>& c, int C, TensorT<T>& full) const {
-    const int S = opt.size;
-    const int64_t P = int64_t(S) * S, N = compact_rows * S, n = static_cast<int64_t>(covered.size());
-    full.resize({C, S, S});
-    full.zero();
-    for (int k = 0; k < C; ++k) {
-      const T* D = c.data() + k * N;
-      T* F = full.data() + k * P;
-      for (int64_t j = 0; j < n; ++j) F[covered[static_cast<size_t>(j)]] = D[j];
-    }
-  }
-
   void forward_hard(const SceneT<T>& s, TensorT<T>& rgb, TensorT<T>& alpha) {
     const int S = opt.size;
     const int64_t P = int64_t(S) * S;
     rz.forward(clip, tmpl.faces, {S, S}, r);
-    gather_covered();
+    covered.gather(r.face, S);
     ip_attr.forward(normals, tmpl.faces, r, n_img);
-    to_compact(n_img, 3, n_c);
+    covered.to_compact(n_img, 3, n_c);
     if (use_colors) {
       ip_attr.forward(s.colors, tmpl.faces, r, albedo);
-      to_compact(albedo, 3, albedo_c);
+      covered.to_compact(albedo, 3, albedo_c);
     } else {
       ip_uv.forward(tmpl.uvs, uv_faces, r, uv_img);
-      to_compact(uv_img, 2, uv_c);
+      covered.to_compact(uv_img, 2, uv_c);
       texture.options.lod = 0;
       if (opt.mip_levels != 1) {
         tex_lod.forward(clip, tmpl.faces, tmpl.uvs, uv_faces, r, static_cast<int>(s.texture.dim(2)),
                         static_cast<int>(s.texture.dim(1)), lod_img);
-        to_compact(lod_img, 1, lod_c);
+        covered.to_compact(lod_img, 1, lod_c);
         texture.set_lod_map(&lod_c, &d_lod_c);
       } else {
         texture.set_lod_map(nullptr);
@@ -275,9 +195,9 @@ struct SceneRendererT<T>::Impl {
     T* Cp = composite.data();
     for (int c = 0; c < 3; ++c) std::fill(Cp + c * P, Cp + (c + 1) * P, s.background[c]);
     std::fill(Cp + 3 * P, Cp + 4 * P, T(0));
-    const int64_t n = static_cast<int64_t>(covered.size()), N = compact_rows * S;
+    const int64_t n = covered.count(), N = covered.rows() * S;
     for (int64_t j = 0; j < n; ++j) {
-      const int64_t i = covered[static_cast<size_t>(j)];
+      const int64_t i = covered.pixel(j);
       for (int c = 0; c < 3; ++c) Cp[c * P + i] = shaded_c[c * N + j];
       Cp[3 * P + i] = T(1);
     }
@@ -336,13 +256,14 @@ struct SceneRendererT<T>::Impl {
     std::copy(O + 4 * P, O + 5 * P, alpha.data());
   }
 
+  // Gradient fields of the scene's shapes, zeroed only when their shape changes (backward adds).
   void prepare_grad(const SceneT<T>& s, SceneT<T>& g) {
-    ensure_zero(s.positions, g.positions);
-    ensure_zero(s.texture, g.texture);
-    ensure_zero(s.colors, g.colors);
-    ensure_zero(s.light, g.light);
-    ensure_zero(s.camera, g.camera);
-    ensure_zero(s.background, g.background);
+    g.visit_fields([&](SceneField f, TensorT<T>& t) {
+      if (t.shape() != s.field(f).shape()) {
+        t.resize(s.field(f).shape());
+        t.zero();
+      }
+    });
   }
 
   void backward(const SceneT<T>& s, const TensorT<T>& dL_drgb, const TensorT<T>& dL_dalpha, SceneT<T>& g) {
@@ -367,15 +288,7 @@ struct SceneRendererT<T>::Impl {
     camera.backward(s.positions, clip, d_clip, &g.positions);
     vnormals.backward(s.positions, normals, d_normals, &g.positions);
     for (int i = 0; i < 4; ++i) g.camera[i] += camera.orbit.grad[i];
-    if (opt.light == LightModel::kSphericalHarmonics) {
-      for (int k = 0; k < 27; ++k) g.light[k] += shading.sh.grad[k];
-    } else {
-      for (int c = 0; c < 3; ++c) {
-        g.light[c] += shading.ambient.grad[c];
-        g.light[3 + c] += shading.direction.grad[c];
-        g.light[6 + c] += shading.color.grad[c];
-      }
-    }
+    add_shading_gradient(shading, opt.light, g.light);
     if (!use_colors) {
       const T* src = texture.texels.grad.data();
       T* dst = g.texture.data();
@@ -406,7 +319,7 @@ struct SceneRendererT<T>::Impl {
       for (int64_t i = 0; i < P; ++i) bg_sum += face[i] >= 0 ? T(0) : dC[c * P + i];
       g.background[c] += bg_sum;
     }
-    to_compact(d_comp, 3, d_shaded);
+    covered.to_compact(d_comp, 3, d_shaded);
     d_albedo.resize(albedo_c.shape());
     d_albedo.zero();
     d_n_c.resize(n_c.shape());
@@ -415,7 +328,7 @@ struct SceneRendererT<T>::Impl {
     d_rast.resize({4, S, S});
     d_rast.zero();
     if (use_colors) {
-      from_compact(d_albedo, 3, d_full);
+      covered.from_compact(d_albedo, 3, d_full);
       ip_attr.backward(s.colors, tmpl.faces, r, d_full, &g.colors, &d_rast);
     } else {
       d_uv_c.resize(uv_c.shape());
@@ -423,16 +336,16 @@ struct SceneRendererT<T>::Impl {
       const bool lod_map = opt.mip_levels != 1;
       if (lod_map) d_lod_c.resize(lod_c.shape()), d_lod_c.zero();
       texture.backward(uv_c, albedo_c, d_albedo, &d_uv_c);
-      from_compact(d_uv_c, 2, d_full);
+      covered.from_compact(d_uv_c, 2, d_full);
       ip_uv.backward(tmpl.uvs, uv_faces, r, d_full, nullptr, &d_rast);
       if (lod_map) {
         // The level of detail moves with the geometry too (nvdiffrast's gradient through uv_da).
-        from_compact(d_lod_c, 1, d_full);
+        covered.from_compact(d_lod_c, 1, d_full);
         tex_lod.backward(clip, tmpl.faces, tmpl.uvs, uv_faces, r, static_cast<int>(s.texture.dim(2)),
                          static_cast<int>(s.texture.dim(1)), d_full, &d_clip);
       }
     }
-    from_compact(d_n_c, 3, d_full);
+    covered.from_compact(d_n_c, 3, d_full);
     ip_attr.backward(normals, tmpl.faces, r, d_full, &d_normals, &d_rast);
     rz.backward(clip, tmpl.faces, r, d_rast, d_clip);
   }
@@ -491,42 +404,8 @@ struct SceneRendererT<T>::Impl {
 
   void compute_extras() const {
     if (extras_valid) return;
-    const int S = opt.size;
-    const int64_t P = int64_t(S) * S;
-    normals_img.resize({3, S, S});
-    normals_img.zero();
-    depth_img.resize({1, S, S});
-    depth_img.zero();
-    face_img.assign(static_cast<size_t>(P), -1);
-    if (last_mode == RasterMode::kHard && r.width == S) {
-      for (int64_t i = 0; i < P; ++i) {
-        face_img[static_cast<size_t>(i)] = r.face[static_cast<size_t>(i)];
-        if (r.face[static_cast<size_t>(i)] < 0) continue;
-        T n[3] = {n_img[i], n_img[P + i], n_img[2 * P + i]};
-        const T len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-        if (len > T(0))
-          for (int c = 0; c < 3; ++c) normals_img[c * P + i] = n[c] / len;
-        depth_img[i] = r.rast[2 * P + i];
-      }
-    } else if (last_mode == RasterMode::kSoft && !soft.nearest_face().empty()) {
-      // The nearest covering face's vertex normals, interpolated with its weights at the pixel.
-      const auto& nf = soft.nearest_face();
-      const TensorT<T>& wts = soft.nearest_weights();
-      for (int64_t i = 0; i < P; ++i) {
-        const int32_t f = nf[static_cast<size_t>(i)];
-        face_img[static_cast<size_t>(i)] = f;
-        if (f < 0) continue;
-        T n[3] = {0, 0, 0};
-        for (int k = 0; k < 3; ++k) {
-          const int64_t v = tmpl.faces[static_cast<size_t>(3 * f + k)];
-          for (int c = 0; c < 3; ++c) n[c] += wts[k * P + i] * normals[3 * v + c];
-        }
-        const T len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-        if (len > T(0))
-          for (int c = 0; c < 3; ++c) normals_img[c * P + i] = n[c] / len;
-        depth_img[i] = soft.depth()[i];
-      }
-    }
+    if (last_mode == RasterMode::kHard) extras.from_hard(r, n_img, opt.size);
+    else extras.from_soft(soft, normals, tmpl.faces, opt.size);
     extras_valid = true;
   }
 };
@@ -569,19 +448,19 @@ void SceneRendererT<T>::backward(const SceneT<T>& scene, const TensorT<T>& dL_dr
 template <class T>
 const TensorT<T>& SceneRendererT<T>::normals_image() const {
   impl_->compute_extras();
-  return impl_->normals_img;
+  return impl_->extras.normals;
 }
 
 template <class T>
 const TensorT<T>& SceneRendererT<T>::depth_image() const {
   impl_->compute_extras();
-  return impl_->depth_img;
+  return impl_->extras.depth;
 }
 
 template <class T>
 const std::vector<int32_t>& SceneRendererT<T>::face_ids() const {
   impl_->compute_extras();
-  return impl_->face_img;
+  return impl_->extras.face;
 }
 
 template <class T>
