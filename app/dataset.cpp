@@ -281,6 +281,7 @@ Dataset load_dataset(const std::vector<fs::path>& inputs, const DatasetOptions& 
 
   Dataset ds;
   ds.options = options;
+  ds.inputs = inputs;
   std::unique_ptr<IspPipeline> isp;  // default development of RAW photos, built at the first one
   const std::vector<fs::path> files = expand_inputs(inputs);
   for (size_t i = 0; i < files.size(); ++i) {

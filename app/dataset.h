@@ -50,6 +50,7 @@ struct Photo {
 };
 
 struct Dataset {
+  std::vector<std::filesystem::path> inputs;  // what it was loaded from (files, lists, folders)
   std::vector<Photo> photos;
   std::vector<std::string> skipped;  // "path: reason" for every unreadable input
   DatasetOptions options;

@@ -1,34 +1,45 @@
-// The self-supervised loop of DESIGN.md, one object that the CLI and the GUI drive alike:
-//   photo → encoder → SceneDecoder → SceneRenderer (linear RGB + silhouette) → sensor mosaic → ISP
-//   → sRGB render; photo and render → FeatureNet; loss = pixel + SSIM + feature + silhouette + mesh
-//   regularizers + ISP prior; backward through all of it; one Adam step over every group.
-// RAW photos close the second loop: their mosaic goes through the optional RawDenoiser and the SAME
+// The self-supervised loop, one object that the CLI and the GUI drive alike:
+//   photo → encoder → scene decoder → scene renderer (linear RGB + silhouette) → sensor mosaic → ISP
+//   → sRGB render; photo and render → feature network; loss = pixel + SSIM + feature + silhouette +
+//   mesh regularizers + ISP prior; backward through all of it; one guarded step of every optimizer.
+// RAW photos close the second loop: their mosaic goes through the optional RAW denoiser and the SAME
 // ISP before the encoder sees it and the loss compares against it, so the ISP receives gradients from
 // both branches.
 //
-// Phases: training (mini-batches over the dataset, the network learns) for train_fraction of the
-// iterations, then refinement (each photo's decoded scene becomes its own parameters — groups shape,
-// texture, light, camera, background — optimised directly, round-robin over photos in batches).
+// The Loop is a facade over rooms with one job each: the batch pass as named stages (loop_pass.h),
+// the sources of scenes (network_scenes.h in training, refined_scenes.h in refinement), the camera
+// (camera_isp.h), the loss terms (loss_terms.h), which photos a step sees (batch_schedule.h), the
+// divergence guard (core/divergence_guard.h), metrics (fit_metrics.h) and the session file
+// (session_file.h). The Loop itself holds the phases, the schedule of steps and the commands.
 //
-// Divergence guard: a step whose loss or gradients are not finite, or whose new parameters are not,
-// is rolled back to the last good state, the learning rate is halved, and StepInfo reports it.
+// Phases: training (mini-batches over the dataset, the network learns) for train_fraction of the
+// iterations, then refinement (each photo's decoded scene becomes its own parameters, optimised
+// directly, round robin over photos in batches).
+//
 // Not thread-safe: one thread calls step() and the commands (the GUI's worker applies its commands
 // between steps).
 #pragma once
 
 #include "app/dataset.h"
+#include "app/fit_metrics.h"
 #include "app/loop_config.h"
+#include "app/session_file.h"
+#include "app/stage_times.h"
+#include "core/traverse.h"
 #include "isp/pipeline.h"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace invgfx {
+
+class CameraIsp;
+class SceneSource;
 
 enum class LoopPhase { kTraining, kRefinement, kDone };
 const char* to_string(LoopPhase p);
@@ -37,10 +48,17 @@ struct StepInfo {
   int64_t iteration = 0;   // iterations completed after this step
   LoopPhase phase = LoopPhase::kTraining;
   double loss = 0;         // total weighted loss of the step's batch
-  std::vector<std::pair<std::string, double>> terms;  // weighted value of each active term
+  LossValues terms{};      // weighted value of each term (mean over the batch); NaN where a term is off
   bool applied = true;     // false: the step diverged and was rolled back
   std::string event;       // what happened when not applied (and the new learning rate)
   double seconds = 0;      // wall time of the step
+  StageTimes timings;      // wall time of each named stage of the step
+};
+
+// A field of the camera as the GUI shows it: its spec (kind, range, flags) and values.
+struct CameraField {
+  FieldSpec spec;
+  std::vector<double> values;
 };
 
 // What the GUI shows of one photo, refreshed after a step (buffers are reused).
@@ -56,26 +74,9 @@ struct LoopSnapshot {
   Tensor mask;           // 1×S×S, the photo's mask (empty without masks)
   Scene scene;           // the photo's current scene
   Mesh mesh;             // its mesh with texture, for the 3D view
-  nlohmann::json isp;    // IspPipeline::parameters_json()
-  std::vector<double> photo_loss;  // last loss of every photo (NaN before it was seen)
-};
-
-struct PhotoMetrics {
-  std::string path;
-  double loss = 0;
-  double psnr = 0;   // dB, render vs photo, sRGB, over the whole working square
-  double ssim = 0;
-  double iou = -1;   // render silhouette (alpha > 0.5) vs mask (> 0.5); −1 without a mask
-};
-
-struct FitMetrics {
-  double loss = 0;   // mean total loss over photos
-  std::vector<std::pair<std::string, double>> terms;  // mean weighted terms over photos
-  std::vector<PhotoMetrics> photos;
-  double psnr = 0, ssim = 0, iou = -1;  // means (iou over photos with masks; −1 if none)
-  double iterations_per_second = 0;     // over the steps run by this object
-  int64_t iterations = 0;
-  nlohmann::json to_json() const;
+  nlohmann::json isp;    // the camera's chain as an IspPipeline configuration (CameraIsp::to_json)
+  std::vector<CameraField> camera;  // every field of the camera, traversal order
+  std::vector<double> photo_loss;   // last loss of every photo (NaN before it was seen)
 };
 
 class Loop {
@@ -91,7 +92,7 @@ class Loop {
   const Dataset& dataset() const;
   int num_photos() const;
 
-  StepInfo step();  // never throws on divergence; throws only on programming errors
+  StepInfo step();  // never throws on divergence; throws only on programming errors or a failed checkpoint
   int64_t iteration() const;
   LoopPhase phase() const;
   bool done() const;  // iteration() ≥ config().iterations
@@ -101,8 +102,13 @@ class Loop {
   GroupSettings group(const std::string& group) const;
   std::vector<std::string> group_names() const;   // net, shape, texture, light, camera, isp, background
   void set_loss_weights(const LossWeights& w);
-  void set_isp_stage_enabled(const std::string& stage, bool enabled);
-  void set_render_options(const RenderOptions& o);  // mode, σ, γ (size must stay)
+  // Sets a field of the camera ("sharpen.sigma", "white_balance.enabled", …: core/traverse.h) through
+  // its validation; the render and the development of RAW photos follow from the next forward on.
+  // Throws std::invalid_argument for an unknown field, a structural one (fixed during a fit) or a
+  // refused value.
+  void set_camera_field(const std::string& name, const std::vector<double>& values);
+  void set_isp_stage_enabled(const std::string& stage, bool enabled);  // the field "<stage>.enabled"
+  void set_render_options(const RenderOptions& o);  // mode, σ, γ, mip levels (size and light model must stay)
   void set_iterations(int iterations);              // extend or shorten the run
   void start_refinement();                          // switch to refinement now
   void reset();                                     // back to iteration 0, re-initialised from the seed
@@ -112,27 +118,38 @@ class Loop {
   Scene scene(int photo);               // current decoded (training) or refined scene
   Mesh mesh(int photo);                 // with texture (or colours), for export
   void render(int photo, Tensor* linear, Tensor* srgb, Tensor* alpha);
-  IspPipeline& isp();                   // the render-side ISP (its parameters are the fitted camera ISP)
+  CameraIsp& camera();
+  IspPipeline& isp();                   // the camera's ISP (its parameters are the fitted camera ISP)
   FitMetrics metrics();                 // evaluates every photo (no parameter change)
   // Total loss of the given photos (≤ batch_size of them) in the current phase, with its gradients
   // left in the parameters (isp() included); no step is taken. For gradient checks and tools.
   double loss_and_gradients(const std::vector<int>& photos);
-  // Every parameter of the fit: encoder, decoder heads, feature net, isp(), the RAW denoiser and, in
-  // refinement, each photo's scene ("photo<i>.<field>"). For tools and tests.
+  // Every parameter of the fit: the network (encoder, heads, feature net), the camera (ISP, RAW
+  // denoiser) and, in refinement, each photo's scene ("photo<i>.<field>"). For tools and tests.
   void visit_parameters(const ParameterVisitor<float>& visit);
 
-  // Sessions: the config, weights, optimizer state, refined parameters, ISP, iteration, phase, RNG.
-  // save writes atomically (temp file + rename) and throws std::runtime_error naming the path when
-  // it cannot; load restores exactly (a resumed fit continues bit-identically) and throws naming the
-  // file and the mismatch (not a session, other version, dataset of another size).
+  // Sessions (session_file.h): save writes atomically and throws std::runtime_error naming the path;
+  // load restores exactly (a resumed fit continues bit-identically) and throws naming the file and
+  // the mismatch (not a session, another version, damaged, a dataset of another size).
   void save_session(const std::filesystem::path& path);
   void load_session(const std::filesystem::path& path);
-  // Reads only the config stored in a session file (so a resume can rebuild the loop first).
+  // The configuration, and the inputs and masks, stored in a session file (so a resume can rebuild
+  // the dataset and the loop first).
   static LoopConfig session_config(const std::filesystem::path& path);
+  static SessionInputs session_inputs(const std::filesystem::path& path);
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  struct Rooms;
+  SceneSource& source();
+  void begin_refinement();
+  void build_step_optimizers();
+  void apply_settings();
+  const std::vector<Scene>& decode(std::span<const int> photos);
+  void forward(std::span<const int> photos);
+  double camera_terms(LossValues& terms, bool grad);
+  std::vector<std::pair<std::string, const Tensor*>> session_tensors();
+
+  std::unique_ptr<Rooms> r_;
 };
 
 }  // namespace invgfx

@@ -84,19 +84,6 @@ void require(bool ok, const std::string& field, const std::string& what) {
   if (!ok) throw std::invalid_argument("config: field '" + field + "' " + what);
 }
 
-const char* pixel_kind_name(PixelLossKind k) { return k == PixelLossKind::kL1 ? "l1" : "charbonnier"; }
-PixelLossKind pixel_kind_from(const std::string& s) {
-  if (s == "l1") return PixelLossKind::kL1;
-  if (s == "charbonnier") return PixelLossKind::kCharbonnier;
-  throw std::invalid_argument("'" + s + "' is not a pixel loss (l1 | charbonnier)");
-}
-const char* silhouette_kind_name(SilhouetteLossKind k) { return k == SilhouetteLossKind::kIou ? "iou" : "mse"; }
-SilhouetteLossKind silhouette_kind_from(const std::string& s) {
-  if (s == "iou") return SilhouetteLossKind::kIou;
-  if (s == "mse") return SilhouetteLossKind::kMse;
-  throw std::invalid_argument("'" + s + "' is not a silhouette loss (iou | mse)");
-}
-
 json group_to_json(const GroupSettings& g) {
   json j = {{"lr_scale", g.lr_scale}, {"frozen", g.frozen}};
   if (g.lr) j["lr"] = *g.lr;
@@ -168,17 +155,16 @@ void LoopConfig::check() const {
   require(isp.is_null() || isp.is_object(), "isp", "must be an IspPipeline JSON object or null (default ISP)");
   require(denoiser.features >= 1, "denoiser.features", "must be ≥ 1");
   require(denoiser.scale >= 0, "denoiser.scale", "must be ≥ 0");
-  const std::pair<const char*, double> w[] = {
-      {"pixel", weights.pixel},         {"ssim", weights.ssim}, {"feature", weights.feature},
-      {"silhouette", weights.silhouette}, {"laplacian", weights.laplacian}, {"edge", weights.edge},
-      {"normal", weights.normal},       {"symmetry", weights.symmetry}, {"isp_prior", weights.isp_prior}};
-  for (const auto& [k, v] : w)
-    require(v >= 0 && std::isfinite(v), std::string("weights.") + k, "must be finite and ≥ 0");
+  check_weights(weights);
   require(checkpoint_interval >= 0, "checkpoint_interval", "must be ≥ 0");
   require(log_interval >= 1, "log_interval", "must be ≥ 1");
 }
 
 nlohmann::json LoopConfig::to_json() const {
+  json weights_json = json::object();
+  for (const LossTerm& t : loss_terms()) weights_json[t.name] = weights.*t.weight;
+  weights_json["pixel_kind"] = invgfx::to_string(weights.pixel_kind);
+  weights_json["silhouette_kind"] = invgfx::to_string(weights.silhouette_kind);
   json groups_j = json::object();
   for (const auto& [name, g] : groups) groups_j[name] = group_to_json(g);
   const SceneDecoderOptions& d = decoder;
@@ -191,14 +177,7 @@ nlohmann::json LoopConfig::to_json() const {
       {"max_grad_norm", max_grad_norm},
       {"groups", groups_j},
       {"template", {{"icosphere_level", icosphere_level}, {"radius", template_radius}, {"obj", template_obj}}},
-      {"render",
-       {{"size", render.size},
-        {"fov_y", render.fov_y},
-        {"mode", to_string(render.mode)},
-        {"light", to_string(render.light)},
-        {"sigma", render.sigma},
-        {"gamma", render.gamma},
-        {"mip_levels", render.mip_levels}}},
+      {"render", render.to_json()},
       {"decoder",
        {{"code_size", d.code_size},       {"texture_size", d.texture_size}, {"per_vertex_color", d.per_vertex_color},
         {"symmetric", d.symmetric},       {"learn_shape", d.learn_shape},   {"learn_texture", d.learn_texture},
@@ -216,18 +195,7 @@ nlohmann::json LoopConfig::to_json() const {
       {"isp", isp},
       {"raw_denoiser", raw_denoiser},
       {"denoiser", {{"features", denoiser.features}, {"scale", denoiser.scale}, {"seed", denoiser.seed}}},
-      {"weights",
-       {{"pixel", weights.pixel},
-        {"pixel_kind", pixel_kind_name(weights.pixel_kind)},
-        {"ssim", weights.ssim},
-        {"feature", weights.feature},
-        {"silhouette", weights.silhouette},
-        {"silhouette_kind", silhouette_kind_name(weights.silhouette_kind)},
-        {"laplacian", weights.laplacian},
-        {"edge", weights.edge},
-        {"normal", weights.normal},
-        {"symmetry", weights.symmetry},
-        {"isp_prior", weights.isp_prior}}},
+      {"weights", weights_json},
       {"checkpoint_interval", checkpoint_interval},
       {"checkpoint_path", checkpoint_path.string()},
       {"log_interval", log_interval},
@@ -341,20 +309,17 @@ LoopConfig LoopConfig::from_json(const nlohmann::json& j, const LoopConfig& base
   }
   if (r.has("weights")) {
     const Reader t = r.sub("weights");
-    t.known({"pixel", "pixel_kind", "ssim", "feature", "silhouette", "silhouette_kind", "laplacian", "edge", "normal",
-             "symmetry", "isp_prior"});
+    for (auto it = j["weights"].begin(); it != j["weights"].end(); ++it) {
+      const std::string& k = it.key();
+      if (k == "pixel_kind" || k == "silhouette_kind" || loss_term_index(k) >= 0) continue;
+      std::string list = "pixel_kind, silhouette_kind";
+      for (const LossTerm& term : loss_terms()) list += std::string(", ") + term.name;
+      throw std::invalid_argument("config: unknown field '" + t.field(k) + "' (known: " + list + ")");
+    }
     LossWeights& w = c.weights;
-    t.number("pixel", w.pixel);
-    t.named("pixel_kind", w.pixel_kind, pixel_kind_from);
-    t.number("ssim", w.ssim);
-    t.number("feature", w.feature);
-    t.number("silhouette", w.silhouette);
-    t.named("silhouette_kind", w.silhouette_kind, silhouette_kind_from);
-    t.number("laplacian", w.laplacian);
-    t.number("edge", w.edge);
-    t.number("normal", w.normal);
-    t.number("symmetry", w.symmetry);
-    t.number("isp_prior", w.isp_prior);
+    for (const LossTerm& term : loss_terms()) t.number(term.name, w.*term.weight);
+    t.named("pixel_kind", w.pixel_kind, pixel_loss_kind_from_string);
+    t.named("silhouette_kind", w.silhouette_kind, silhouette_loss_kind_from_string);
   }
   r.number("checkpoint_interval", c.checkpoint_interval);
   if (r.has("checkpoint_path")) {

@@ -13,10 +13,11 @@
 //    "checkpoint_interval": 0, "seed": 1, "log_interval": 10}
 #pragma once
 
-#include "app/feature_net.h"
-#include "app/raw_denoiser.h"
-#include "app/scene_decoder.h"
-#include "render/scene_render.h"
+#include "app/loss_terms.h"
+#include "app/nets/feature_net.h"
+#include "app/nets/raw_denoiser.h"
+#include "app/nets/scene_decoder.h"
+#include "render/render_options.h"
 #include "core/encoder.h"
 #include "core/optimizer.h"
 
@@ -28,26 +29,6 @@
 #include <vector>
 
 namespace invgfx {
-
-enum class PixelLossKind { kL1, kCharbonnier };
-enum class SilhouetteLossKind { kIou, kMse };
-
-// Weights of the loss terms (each ≥ 0; 0 switches a term off). Term names, as reported in StepInfo
-// and metrics.json: "pixel", "ssim", "feature", "silhouette", "laplacian", "edge", "normal",
-// "symmetry", "isp_prior".
-struct LossWeights {
-  double pixel = 1.0;
-  PixelLossKind pixel_kind = PixelLossKind::kCharbonnier;
-  double ssim = 0.2;
-  double feature = 0.05;
-  double silhouette = 1.0;
-  SilhouetteLossKind silhouette_kind = SilhouetteLossKind::kIou;
-  double laplacian = 2.0;    // mesh regularizers (render/regularizers.h)
-  double edge = 0.5;
-  double normal = 0.05;
-  double symmetry = 0.0;     // only useful when the decoder is not symmetric by construction
-  double isp_prior = 0.01;   // ISP parameters stay near identity (or near the RAW metadata)
-};
 
 struct LoopConfig {
   std::string preset_name;            // name of the preset it was loaded from, for reports (JSON "preset")
@@ -70,7 +51,7 @@ struct LoopConfig {
   nlohmann::json isp;                 // IspPipeline JSON of the render-side ISP (sensor mosaic first)
   bool raw_denoiser = false;          // pre-ISP denoiser on real RAW inputs
   RawDenoiserOptions denoiser;
-  LossWeights weights;
+  LossWeights weights;                // loss_terms.h: one weight per term, by the term's name
 
   int checkpoint_interval = 0;        // save the session every N steps when > 0
   std::filesystem::path checkpoint_path;  // where (CLI: OUT/session.bin)

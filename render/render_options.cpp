@@ -22,6 +22,11 @@ void RenderOptions::check() const {
   if (mip_levels < 0) fail("mip_levels must be ≥ 0");
 }
 
+nlohmann::json RenderOptions::to_json() const {
+  return {{"size", size},   {"fov_y", fov_y}, {"mode", invgfx::to_string(mode)}, {"light", invgfx::to_string(light)},
+          {"sigma", sigma}, {"gamma", gamma}, {"mip_levels", mip_levels}};
+}
+
 CameraD scene_camera(const Scene& scene, const RenderOptions& options) {
   if (scene.camera.numel() != 4) throw std::invalid_argument("scene camera must hold 4 values (azimuth, elevation, distance, roll)");
   CameraD cam(CameraIntrinsics::from_vertical_fov(options.fov_y, options.size, options.size));

@@ -7,6 +7,8 @@
 #include "render/camera.h"
 #include "render/scene.h"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 namespace invgfx {
@@ -24,6 +26,7 @@ struct RenderOptions {
   double gamma = 1e-4;                   // soft mode γ, depth softmax temperature, > 0
   int mip_levels = 1;                    // texture mip levels (1 = none, 0 = full pyramid)
   void check() const;                    // throws std::invalid_argument naming the field
+  nlohmann::json to_json() const;        // {"size", "fov_y", "mode", "light", "sigma", "gamma", "mip_levels"}
 };
 
 // The camera the scene renderer draws `scene` with: an orbit around the origin (scene.camera:

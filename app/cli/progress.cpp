@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -57,7 +58,9 @@ void FitProgress::update(const StepInfo& info) {
     std::ostringstream line;
     line << "iter " << info.iteration << "/" << total_ << "  " << to_string(info.phase) << "  loss "
          << info.loss;
-    for (const auto& [name, v] : info.terms) line << "  " << name << " " << v;
+    for (int t = 0; t < kNumLossTerms; ++t)
+      if (std::isfinite(info.terms[static_cast<size_t>(t)]))
+        line << "  " << loss_terms()[static_cast<size_t>(t)].name << " " << info.terms[static_cast<size_t>(t)];
     char r[32];
     std::snprintf(r, sizeof r, "  %.1f it/s", rate);
     line << r;

@@ -2,7 +2,7 @@
 // Renders a scene that `fit` wrote (scene.json and the mesh it names) through its fitted ISP, from its
 // own camera or from another azimuth/elevation on the same orbit.
 #include "app/cli/commands.h"
-#include "app/fit_outputs.h"
+#include "app/scene_file.h"
 #include "isp/develop.h"
 
 #include <cmath>

@@ -284,15 +284,17 @@ void Dashboard::draw_plot(float width, float height) {
   ImGui::Checkbox("log scale", &log_scale_);
   // Series: total, then each term (names from the latest step).
   std::vector<std::string> names = {"total"};
+  std::vector<int> term_of = {-1};
   if (!history_.empty())
-    for (const auto& [name, value] : history_.back().terms) names.push_back(name);
+    for (int t = 0; t < kNumLossTerms; ++t)
+      if (std::isfinite(history_.back().terms[static_cast<size_t>(t)])) {
+        names.push_back(loss_terms()[static_cast<size_t>(t)].name);
+        term_of.push_back(t);
+      }
   if (term_visible_.size() != names.size()) term_visible_.assign(names.size(), true);
   auto value_of = [&](const StepInfo& s, size_t series) -> double {
     if (series == 0) return s.loss;
-    const std::string& n = names[series];
-    for (const auto& [name, value] : s.terms)
-      if (name == n) return value;
-    return std::nan("");
+    return s.terms[static_cast<size_t>(term_of[series])];
   };
 
   // Legend with the current values, wrapped to the panel; clicking a name hides or shows its curve.

@@ -1,7 +1,7 @@
 // Feature network of the loss: shapes, central differences in double w.r.t. both inputs and the
 // weights, seeded weights are deterministic and frozen, weights load from a weights_io file and a bad
 // file is refused naming it.
-#include "app/feature_net.h"
+#include "app/nets/feature_net.h"
 
 #include "core/activations.h"
 #include "core/conv2d.h"

@@ -1,6 +1,6 @@
 // Pre-ISP RAW denoiser: identity at initialisation, residual bounded by its scale, and backward
 // against central differences in double w.r.t. the mosaic and every weight.
-#include "app/raw_denoiser.h"
+#include "app/nets/raw_denoiser.h"
 
 #include "core/gradcheck.h"
 #include "core/random.h"

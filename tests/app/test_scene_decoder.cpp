@@ -1,7 +1,7 @@
 // Scene decoder heads: a fresh network decodes the sensible scene of scene_decoder.h, symmetric
 // offsets are exactly mirror-symmetric, backward matches central differences in double w.r.t. the
 // code and every head's parameters, and the learn_* / frozen / group options do what they say.
-#include "app/scene_decoder.h"
+#include "app/nets/scene_decoder.h"
 
 #include "render/scene_render.h"
 #include "core/gradcheck.h"

@@ -4,6 +4,7 @@
 #include "gui_test_env.h"
 
 #include "app/fit_outputs.h"
+#include "app/scene_file.h"
 #include "app/gui/dataset_dock.h"
 #include "app/gui/imgui_widget.h"
 #include "app/gui/main_window.h"

@@ -1,4 +1,4 @@
-// The shared feature network of the loss (DESIGN.md): the photo and the render both pass through it
+// The shared feature network of the loss: the photo and the render both pass through it
 // and the loss compares their features. A small CNN on sRGB images N×3×H×W:
 //   conv3×3(3→16) → LeakyReLU → conv4×4 s2 (16→32) → LeakyReLU → conv4×4 s2 (32→32) → N×32×H/4×W/4.
 // Weights: by default a fixed, seeded initialisation (random features, which already make a useful

@@ -1,4 +1,4 @@
-#include "app/scene_decoder.h"
+#include "app/nets/scene_decoder.h"
 
 #include "core/activations.h"
 #include "core/conv2d.h"

@@ -1,4 +1,4 @@
-#include "app/raw_denoiser.h"
+#include "app/nets/raw_denoiser.h"
 
 #include "core/activations.h"
 #include "core/conv2d.h"

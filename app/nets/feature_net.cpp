@@ -1,4 +1,4 @@
-#include "app/feature_net.h"
+#include "app/nets/feature_net.h"
 
 #include "core/activations.h"
 #include "core/conv2d.h"

@@ -1,0 +1,48 @@
+// The rooms of the Loop (app/loop.h) and the little state that ties them together: private to the
+// Loop's own sources (loop.cpp: phases, steps, commands, results; loop_session.cpp: sessions).
+#pragma once
+
+#include "app/batch_schedule.h"
+#include "app/camera_isp.h"
+#include "app/feature_term.h"
+#include "app/loop.h"
+#include "app/loop_optimizers.h"
+#include "app/loop_pass.h"
+#include "app/network_scenes.h"
+#include "app/refined_scenes.h"
+#include "core/divergence_guard.h"
+
+#include <cmath>
+#include <memory>
+
+namespace invgfx {
+
+// The rooms of the loop and the little state that ties them together.
+struct Loop::Rooms {
+  LoopConfig config;
+  Dataset dataset;
+  std::unique_ptr<ReconstructionNet> net;
+  std::unique_ptr<CameraIsp> camera;
+  std::unique_ptr<NetworkScenes> network;  // training
+  std::unique_ptr<RefinedScenes> refined;  // refinement; null before
+  std::unique_ptr<FeatureTerm> features;
+  std::unique_ptr<LoopPass> pass;
+  std::unique_ptr<BatchSchedule> schedule;
+  DivergenceGuard guard;
+  LoopState state;
+  std::vector<int> batch;
+  std::vector<Optimizer*> step_optimizers;
+  StageTimes times;  // of forward-only passes (snapshots, metrics), not reported
+  int64_t steps_run = 0;
+  double seconds_run = 0;
+
+  Rooms(const LoopConfig& c, Dataset d);  // builds every room; throws on a bad config or dataset
+
+  int train_iterations() const { return static_cast<int>(std::llround(config.train_fraction * config.iterations)); }
+  LoopPhase phase() const {
+    if (state.iteration >= config.iterations) return LoopPhase::kDone;
+    return state.refining ? LoopPhase::kRefinement : LoopPhase::kTraining;
+  }
+};
+
+}  // namespace invgfx
