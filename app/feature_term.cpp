@@ -50,6 +50,10 @@ double FeatureTerm::evaluate(double weight) {
   dfb_.resize(fb_.shape());
   dfb_.zero();
   loss_.backward(fa_, fb_, w, 1.f, &dfa_, &dfb_, nullptr);
+  // The network's own gradients come from this term alone; in refinement no optimizer zeroes them.
+  net_.visit_parameters([](Parameter& p) {
+    if (p.requires_grad) p.zero_grad();
+  });
   net_.backward_pair(*renders_, *photo_batch_, fa_, fb_, dfa_, dfb_, dL_drenders_, dL_dphotos_);
   return value;
 }

@@ -78,7 +78,7 @@ void BlackWhiteLevelT<T>::check_levels() const {
 
 template <class T>
 void BlackWhiteLevelT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
-  const Dims4 d = isp_detail::image_dims(x.shape(), name(), true, true);
+  const Dims4 d = isp_detail::image_dims_of(x.shape(), *this, true, true);
   check_levels();
   y.resize(x.shape());
   const int64_t rows = d.n * d.c * d.h;
@@ -148,7 +148,7 @@ void BlackWhiteLevelT<T>::backward_enabled(const TensorT<T>& x, const TensorT<T>
 
 template <class T>
 void BlackWhiteLevelT<T>::inverse(const TensorT<T>& y, TensorT<T>& x) const {
-  const Dims4 d = isp_detail::image_dims(y.shape(), name(), true, true);
+  const Dims4 d = isp_detail::image_dims_of(y.shape(), *this, true, true);
   x.resize(y.shape());
   const int64_t rows = d.n * d.c * d.h;
 #pragma omp parallel for schedule(static) if (y.numel() >= isp_detail::kOmpMinWork)

@@ -143,6 +143,15 @@ inline Dims4 image_dims(const Shape& s, const std::string& stage, bool allow_mos
   if (d.h < 1 || d.w < 1) throw std::invalid_argument("isp stage '" + stage + "': empty image " + s.str());
   return d;
 }
+// The same for a stage whose name is longer than a short string: its name is built only for an
+// error, so a steady-state forward does not allocate.
+template <class Stage>
+Dims4 image_dims_of(const Shape& s, const Stage& stage, bool allow_mosaic, bool allow_rgb) {
+  const Dims4 d = as4d(s);
+  const bool ok = s.rank() >= 3 && s.rank() <= 4 && ((allow_mosaic && d.c == 1) || (allow_rgb && d.c == 3)) &&
+                  d.h >= 1 && d.w >= 1;
+  return ok ? d : image_dims(s, stage.name(), allow_mosaic, allow_rgb);
+}
 
 // Throws unless every key of j is one of `allowed` (catches typos in preset files).
 inline void check_keys(const nlohmann::json& j, const std::string& stage, std::initializer_list<const char*> allowed) {

@@ -35,7 +35,12 @@ void bin_faces_to_tiles(int64_t num_faces, int tiles_x, size_t num_tiles, int ti
     if (!r.empty()) for_each_tile(r, [&](size_t t) { ++tile_start[t + 1]; });
   }
   for (size_t t = 0; t < num_tiles; ++t) tile_start[t + 1] += tile_start[t];
-  tile_faces.resize(static_cast<size_t>(tile_start[num_tiles]));
+  // The number of (tile, face) entries changes with the geometry: growing the storage with half
+  // again as much headroom keeps the frames of an optimisation, whose mesh moves a little each
+  // step, from allocating again and again.
+  const size_t entries = static_cast<size_t>(tile_start[num_tiles]);
+  if (entries > tile_faces.capacity()) tile_faces.reserve(entries + entries / 2);
+  tile_faces.resize(entries);
   fill.assign(tile_start.begin(), tile_start.end() - 1);
   for (int64_t f = 0; f < num_faces; ++f) {
     const PixelRect& r = rect_of(f);

@@ -117,6 +117,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
 
   out.width = W, out.height = H, out.num_faces = F;
   win_entry_.resize(static_cast<size_t>(W) * H);
+  if (tile_faces_.size() > entry_count_.capacity()) entry_count_.reserve(tile_faces_.capacity());
   entry_count_.assign(tile_faces_.size(), 0);
   out.rast.resize({4, H, W});
   out.face.resize(static_cast<size_t>(W) * H);
@@ -213,6 +214,7 @@ void RasterizerT<T>::forward(const TensorT<T>& clip_pos, const std::vector<int32
     entry_count_[e] = tile_fill_[f];
     tile_fill_[f] += c;
   }
+  out.face_pixels.reserve(static_cast<size_t>(W) * H);  // at most every pixel: allocated once
   out.face_pixels.resize(static_cast<size_t>(out.face_pixel_start[static_cast<size_t>(F)]));
 #pragma omp parallel for schedule(dynamic, 4) if (int64_t(W) * H >= kRasterParallelMinPixels)
   for (int64_t t = 0; t < static_cast<int64_t>(num_tiles); ++t) {

@@ -62,13 +62,17 @@ TEST(IspTraverse, RangesAgreeWithTheStagesOwnValidation) {
         v[0] = outside;
         const std::string e = try_set(*stage, field, v);
         EXPECT_NE(e, "") << field << " accepted " << outside << " outside [" << spec.lo << ", " << spec.hi << "]";
-        if (!e.empty()) EXPECT_NE(e.find(name), std::string::npos) << e;
+        if (!e.empty()) {
+          EXPECT_NE(e.find(name), std::string::npos) << e;
+        }
       }
       // Every choice is accepted and reads back.
       for (size_t c = 0; c < spec.choices.size(); ++c) {
         EXPECT_EQ(try_set(*stage, field, {static_cast<double>(c)}), "") << field << " = " << spec.choices[c];
         for (const auto& [n, v] : field_values<float>(*stage))
-          if (n == field) EXPECT_EQ(v, std::vector<double>{static_cast<double>(c)}) << field;
+          if (n == field) {
+            EXPECT_EQ(v, std::vector<double>{static_cast<double>(c)}) << field;
+          }
       }
     }
   }
