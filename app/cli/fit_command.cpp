@@ -1,14 +1,18 @@
-// invgfx-cli fit INPUT... [--masks DIR|auto] [--invert-masks] [--preset NAME | --config FILE] [--iters N]
-//                [--size S] [--out DIR] [--seed N] [--resume SESSION] [--checkpoint N] [--log-interval N]
-// Loads the photos, runs the loop (app/loop.h) and writes the outputs (app/fit_outputs.h) and
-// OUT/session.bin. One photo: its outputs go to OUT. Several: OUT holds the first photo's outputs, the
-// fit's metrics.json and the session, and OUT/photos/<stem>/ the outputs of every photo.
+// invgfx-cli fit [INPUT...] [--masks DIR|auto|none] [--invert-masks] [--preset NAME | --config FILE]
+//                [--iters N] [--size S] [--out DIR] [--seed N] [--resume SESSION] [--checkpoint N]
+//                [--log-interval N] [--timings]
+// Resolves the request (app/fit_request.h: the same policy as the window's), loads the photos, runs
+// the loop (app/loop.h) and writes the outputs (app/fit_outputs.h) and OUT/session.bin. One photo:
+// its outputs go to OUT. Several: OUT holds the first photo's outputs, the fit's metrics.json and the
+// session, and OUT/photos/<stem>/ the outputs of every photo. --resume without inputs takes the
+// session's own inputs and masks.
 // Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves the session (resume with --resume
 // OUT/session.bin) and exits 128 + the signal's number (130, 143).
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/dataset.h"
 #include "app/fit_outputs.h"
+#include "app/fit_request.h"
 #include "app/loop.h"
 
 #include <unistd.h>
@@ -32,7 +36,7 @@ extern "C" void on_stop_signal(int sig) { g_interrupted = sig; }
 struct FitArgs {
   std::vector<std::string> inputs;
   std::string masks, preset, config, out = "invgfx-out", resume;
-  bool invert_masks = false;
+  bool invert_masks = false, timings = false;
   std::optional<int> iters, size, checkpoint, log_interval;
   std::optional<uint64_t> seed;
 };
@@ -49,35 +53,36 @@ void prepare_out_dir(const fs::path& out) {
   fs::remove(probe, ec);
 }
 
-LoopConfig make_config(const FitArgs& a, int num_inputs) {
-  LoopConfig c;
-  if (!a.resume.empty()) {
-    if (!a.preset.empty() || !a.config.empty())
-      throw std::runtime_error("--resume takes the configuration from the session; drop --preset/--config");
-    c = Loop::session_config(a.resume);
-  } else if (!a.config.empty()) {
-    c = LoopConfig::from_file(a.config);
-  } else {
-    const std::string name = !a.preset.empty() ? a.preset : (num_inputs == 1 ? "single_object" : "category");
-    c = LoopConfig::preset(name);  // an unknown name throws, listing the known ones
+FitRequest request_of(const FitArgs& a) {
+  FitRequest r;
+  r.inputs.assign(a.inputs.begin(), a.inputs.end());
+  r.masks = a.masks;
+  r.invert_masks = a.invert_masks;
+  r.preset = a.preset;
+  r.config_file = a.config;
+  r.resume = a.resume;
+  r.iterations = a.iters;
+  r.size = a.size;
+  r.seed = a.seed;
+  r.checkpoint_interval = a.checkpoint;
+  r.log_interval = a.log_interval;
+  return complete_request(r);
+}
+
+// Mean wall time of each stage over the steps of the run, one line per stage that ran.
+void print_timings(const StageTimes& sum, int64_t steps) {
+  if (steps <= 0) return;
+  std::cout << "mean time per step over " << steps << " steps:\n";
+  double total = 0;
+  for (int k = 0; k < kNumLoopStages; ++k) total += sum.seconds[static_cast<size_t>(k)];
+  for (int k = 0; k < kNumLoopStages; ++k) {
+    const double t = sum.seconds[static_cast<size_t>(k)];
+    if (t <= 0) continue;
+    char line[128];
+    std::snprintf(line, sizeof line, "  %-24s %9.3f ms  %5.1f%%\n", stage_name(static_cast<LoopStage>(k)),
+                  1e3 * t / static_cast<double>(steps), 100 * t / total);
+    std::cout << line;
   }
-  if (a.iters) c.iterations = *a.iters;
-  if (a.size) {
-    if (!a.resume.empty() && *a.size != c.render.size)
-      throw std::runtime_error("--size cannot change the working size of a resumed session (" +
-                               std::to_string(c.render.size) + ")");
-    c.render.size = *a.size;
-  }
-  if (a.seed && a.resume.empty()) c.seed = *a.seed;
-  if (a.checkpoint) c.checkpoint_interval = *a.checkpoint;
-  if (a.log_interval) c.log_interval = *a.log_interval;
-  c.checkpoint_path = fs::path(a.out) / "session.bin";
-  try {
-    c.check();
-  } catch (const std::exception& e) {
-    throw std::runtime_error(std::string("configuration: ") + e.what());
-  }
-  return c;
 }
 
 std::string photo_folder_name(const Photo& p, int index) {
@@ -89,28 +94,25 @@ std::string photo_folder_name(const Photo& p, int index) {
 int run_fit(const FitArgs& a) {
   try {
     const fs::path out(a.out);
-    std::vector<fs::path> inputs(a.inputs.begin(), a.inputs.end());
-    const std::vector<fs::path> files = expand_inputs(inputs);  // names a missing input
-    LoopConfig config = make_config(a, static_cast<int>(files.size()));
+    const FitRequest request = request_of(a);
+    const std::vector<fs::path> files = expand_inputs(request.inputs);  // names a missing input
+    LoopConfig config = fit_config(request, static_cast<int>(files.size()));
+    config.checkpoint_path = out / "session.bin";
     prepare_out_dir(out);
 
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     const bool tty = ::isatty(STDERR_FILENO) == 1;
-    DatasetOptions dopt;
-    dopt.size = config.render.size;
-    dopt.masks = a.masks;
-    dopt.invert_masks = a.invert_masks;
-    Dataset dataset = load_dataset(inputs, dopt, [&](int i, int n, const fs::path& p) {
+    Dataset dataset = load_dataset(request.inputs, dataset_options(request, config), [&](int i, int n, const fs::path& p) {
       if (tty) std::cerr << "\rloading " << i + 1 << "/" << n << " " << p.filename().string() << "\033[K" << std::flush;
       return g_interrupted == 0;
     });
     if (tty) std::cerr << "\r\033[K";
     for (const std::string& s : dataset.skipped) std::cerr << "invgfx-cli fit: skipped " << s << "\n";
     // The default preset follows the photos that actually loaded (one → single_object).
-    if (a.preset.empty() && a.config.empty() && a.resume.empty() &&
-        (dataset.photos.size() == 1) != (files.size() == 1)) {
-      const LoopConfig again = make_config(a, static_cast<int>(dataset.photos.size()));
+    if ((dataset.photos.size() == 1) != (files.size() == 1)) {
+      LoopConfig again = fit_config(request, static_cast<int>(dataset.photos.size()));
+      again.checkpoint_path = config.checkpoint_path;
       if (again.render.size == config.render.size) config = again;
     }
     std::cout << "loaded " << dataset.photos.size() << " photo(s) at " << config.render.size << "x" << config.render.size
@@ -125,6 +127,8 @@ int run_fit(const FitArgs& a) {
     }
 
     const fs::path session = out / "session.bin";
+    StageTimes stage_sum;
+    int64_t steps = 0;
     {
       FitProgress progress(config.iterations, config.log_interval);
       try {
@@ -136,6 +140,8 @@ int run_fit(const FitArgs& a) {
             return 128 + g_interrupted;
           }
           const StepInfo info = loop.step();
+          for (int k = 0; k < kNumLoopStages; ++k) stage_sum.seconds[static_cast<size_t>(k)] += info.timings.seconds[static_cast<size_t>(k)];
+          ++steps;
           progress.update(info);
         }
       } catch (const std::exception& e) {
@@ -171,7 +177,9 @@ int run_fit(const FitArgs& a) {
                   metrics.psnr, metrics.ssim);
     std::cout << summary;
     if (metrics.iou >= 0) std::cout << ", mask IoU " << metrics.iou;
-    std::cout << "\nwrote " << out.string() << "/: scene.json mesh.obj mesh.mtl"
+    std::cout << "\n";
+    if (a.timings) print_timings(stage_sum, steps);
+    std::cout << "wrote " << out.string() << "/: scene.json mesh.obj mesh.mtl"
               << (fs::exists(out / "texture.png") ? " texture.png" : "") << " scene.glb scene.ply render.png metrics.json session.bin"
               << (loop.num_photos() > 1 ? " photos/" : "") << "\n";
   } catch (const LoadCancelled&) {
@@ -191,9 +199,12 @@ Command add_fit_command(CLI::App& app) {
       "fit", "Fit a scene (mesh, texture, light, camera, ISP) to photos and write scene.json, mesh.obj + mesh.mtl\n"
              "+ texture.png, scene.glb, scene.ply, render.png, metrics.json and session.bin to --out.\n"
              "Ctrl-C or SIGTERM saves the session (resume with --resume OUT/session.bin).");
-  sub->add_option("INPUT", a->inputs, "photos, folders of photos (one level), JPEG/PNG/TIFF/BMP/WebP")->required();
+  sub->add_option("INPUT", a->inputs,
+                  "photos, lists or folders of photos (one level): JPEG/PNG/TIFF/BMP/WebP or camera RAW; with --resume,\n"
+                  "the session's own when none are given");
   sub->add_option("--masks", a->masks,
-                  "masks: a folder with one image per photo of the same file stem (white = foreground), or 'auto'");
+                  "masks: a folder with one image per photo of the same file stem (white = foreground), 'auto' or\n"
+                  "'none' (default: a masks/ folder beside the photos, else auto)");
   sub->add_flag("--invert-masks", a->invert_masks, "the mask folder has black as foreground");
   auto* preset = sub->add_option("--preset", a->preset,
                                  "configuration preset: single_object, category, pose_calibration (default: "
@@ -203,7 +214,8 @@ Command add_fit_command(CLI::App& app) {
   sub->add_option("--size", a->size, "working resolution, px (square)")->check(CLI::Range(16, 2048));
   sub->add_option("--out,-o", a->out, "output folder (created if missing)")->capture_default_str();
   sub->add_option("--seed", a->seed, "random seed (initialisation, batches)");
-  sub->add_option("--resume", a->resume, "continue the fit saved in this session file");
+  sub->add_option("--resume", a->resume, "continue the fit saved in this session file (by this tool or the window)");
+  sub->add_flag("--timings", a->timings, "print the mean time of each stage of a step at the end");
   sub->add_option("--checkpoint", a->checkpoint, "save OUT/session.bin every N iterations (0 = only at the end)")
       ->check(CLI::Range(0, 100000000));
   sub->add_option("--log-interval", a->log_interval, "iterations between progress lines when not on a terminal")

@@ -3,7 +3,6 @@
 #include "app/fit_outputs.h"
 #include "app/gui/dataset_dock.h"
 #include "app/gui/imgui_widget.h"
-#include "core/atomic_file.h"
 
 #include <imgui.h>
 #include <libraw.h>
@@ -37,21 +36,16 @@ namespace invgfx {
 namespace {
 
 constexpr int kMaxRecent = 8;
-const char* kDefaultPreset = "single_object";
+constexpr const char* kAutomaticPreset = "automatic";
 
 QString qpath(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
 std::filesystem::path fspath(const QString& s) { return std::filesystem::path(s.toStdString()); }
 
-std::filesystem::path sidecar_of(const std::filesystem::path& session) {
-  return std::filesystem::path(session.string() + ".inputs.json");
-}
-
-// Masks for an input list: a "masks" folder beside the photos when there is one, else automatic.
-std::string masks_for(const std::vector<std::filesystem::path>& inputs) {
-  if (inputs.size() == 1 && std::filesystem::is_directory(inputs[0]) &&
-      std::filesystem::is_directory(inputs[0] / "masks"))
-    return (inputs[0] / "masks").string();
-  return "auto";
+// Whether a file is a session (by its first bytes), so Open Recent and a drop can tell it from a photo.
+bool is_session_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  char magic[8] = {};
+  return in.read(magic, 8) && std::string(magic, 8) == "IGXSESSN";
 }
 
 }  // namespace
@@ -183,11 +177,9 @@ void MainWindow::create_menus() {
   run->addSeparator();
   QMenu* presets = run->addMenu(tr("&Preset"));
   preset_group_ = new QActionGroup(this);
-  std::vector<std::string> names;
-  try {
-    names = LoopConfig::preset_names();
-  } catch (const std::exception&) {
-  }
+  // "automatic" is fit_request.h's default: by the number of photos.
+  std::vector<std::string> names = {kAutomaticPreset};
+  for (const std::string& n : LoopConfig::preset_names()) names.push_back(n);
   for (const std::string& n : names) {
     QAction* a = presets->addAction(QString::fromStdString(n));
     a->setCheckable(true);
@@ -245,7 +237,7 @@ void MainWindow::read_settings() {
   if (!restoreGeometry(s.value("window/geometry").toByteArray())) resize(1600, 960);
   restoreState(s.value("window/state").toByteArray());
   recent_ = s.value("files/recent").toStringList();
-  preset_ = s.value("run/preset", kDefaultPreset).toString();
+  preset_ = s.value("run/preset", kAutomaticPreset).toString();
   if (QAction* a = action("preset_" + preset_)) a->setChecked(true);
   rebuild_recent_menu();
 }
@@ -272,22 +264,20 @@ void MainWindow::rebuild_recent_menu() {
     QAction* a = recent_menu_->addAction(r);
     connect(a, &QAction::triggered, this, [this, r] {
       const auto p = fspath(r);
-      if (std::filesystem::exists(sidecar_of(p)))
-        open_session(p);
-      else
-        open_inputs({p});
+      if (is_session_file(p)) open_session(p);
+      else open_inputs({p});
     });
   }
   recent_menu_->setEnabled(!recent_.isEmpty());
 }
 
-LoopConfig MainWindow::current_config() const {
-  if (config_override_) return *config_override_;
-  try {
-    return LoopConfig::preset(preset_.toStdString());
-  } catch (const std::exception&) {
-    return LoopConfig{};
-  }
+FitRequest MainWindow::request_for(const std::vector<std::filesystem::path>& inputs) const {
+  FitRequest r;
+  r.inputs = inputs;
+  if (masks_override_) r.masks = masks_override_->empty() ? "none" : *masks_override_;
+  r.config = config_override_;
+  if (!config_override_ && preset_ != kAutomaticPreset) r.preset = preset_.toStdString();
+  return r;
 }
 
 bool MainWindow::loading() const { return loader_.busy(); }
@@ -299,9 +289,7 @@ bool MainWindow::dirty() const {
 void MainWindow::open_inputs(const std::vector<std::filesystem::path>& inputs) {
   if (inputs.empty()) return;
   LoadRequest r;
-  r.inputs = inputs;
-  r.config = current_config();
-  r.dataset.masks = masks_override_ ? *masks_override_ : masks_for(inputs);
+  r.request = request_for(inputs);
   if (runner_) runner_->pause();
   loader_.start(std::move(r));
   progress_->setValue(0);
@@ -313,20 +301,9 @@ void MainWindow::open_inputs(const std::vector<std::filesystem::path>& inputs) {
 void MainWindow::open_session(const std::filesystem::path& path) {
   try {
     LoadRequest r;
-    r.config = Loop::session_config(path);
-    r.session = path;
-    std::ifstream in(sidecar_of(path));
-    if (in) {
-      const nlohmann::json j = nlohmann::json::parse(in);
-      for (const auto& p : j.at("inputs")) r.inputs.emplace_back(p.get<std::string>());
-      r.dataset.masks = j.value("masks", std::string("auto"));
-      r.dataset.invert_masks = j.value("invert_masks", false);
-    } else if (!inputs_.empty()) {
-      r.inputs = inputs_;  // a session saved elsewhere: assume the photos open now
-      r.dataset.masks = masks_for(inputs_);
-    } else {
-      throw std::runtime_error(sidecar_of(path).string() + ": missing (it names the session's photos)");
-    }
+    FitRequest f;
+    f.resume = path;
+    r.request = complete_request(f);  // the session's inputs and masks; throws naming the file
     if (runner_) runner_->pause();
     loader_.start(std::move(r));
     progress_->setValue(0);
@@ -355,9 +332,9 @@ void MainWindow::loaded() {
   if (runner_) runner_->stop();
   runner_.reset();
 
-  const LoadRequest& request = loader_.request();
+  const FitRequest& request = loader_.request().request;
   inputs_ = request.inputs;
-  session_path_ = request.session;
+  session_path_ = request.resume;
   saved_iteration_ = loop->iteration();
   dock_->set_dataset(loop->dataset());
   std::vector<std::string> names;
@@ -366,13 +343,13 @@ void MainWindow::loaded() {
   runner_ = std::make_unique<LoopRunner>(std::move(loop));
   dashboard_.set_photo_names(std::move(names));
   dashboard_.set_runner(runner_.get());
-  if (!request.session.empty()) {
-    add_recent(qpath(request.session));
+  if (!request.resume.empty()) {
+    add_recent(qpath(request.resume));
   } else {
     for (const auto& p : request.inputs) add_recent(qpath(std::filesystem::absolute(p)));
     QSettings().setValue("files/last_folder", qpath(std::filesystem::absolute(request.inputs.front()).parent_path()));
   }
-  QString title = request.session.empty() ? qpath(request.inputs.front().filename()) : qpath(request.session.filename());
+  QString title = request.resume.empty() ? qpath(request.inputs.front().filename()) : qpath(request.resume.filename());
   if (request.inputs.size() > 1) title += tr(" and %1 more").arg(request.inputs.size() - 1);
   setWindowTitle(title + " — invgfx");
   QString message = tr("%1 photos loaded — press Start (F5)").arg(runner_->num_photos());
@@ -445,15 +422,9 @@ void MainWindow::save_session_to(const std::filesystem::path& path) {
   if (!runner_) throw std::runtime_error("no fit to save");
   int64_t iteration = 0;
   runner_->call([&](Loop& loop) {
-    loop.save_session(path);
+    loop.save_session(path);  // with its inputs and masks, so either face reopens it
     iteration = loop.iteration();
   });
-  nlohmann::json j;
-  j["inputs"] = nlohmann::json::array();
-  for (const auto& p : inputs_) j["inputs"].push_back(std::filesystem::absolute(p).string());
-  j["masks"] = masks_override_ ? *masks_override_ : masks_for(inputs_);
-  j["preset"] = preset_.toStdString();
-  write_file_atomically(sidecar_of(path), j.dump(2) + "\n");
   session_path_ = path;
   saved_iteration_ = iteration;
   add_recent(qpath(path));
@@ -600,7 +571,7 @@ void MainWindow::dropEvent(QDropEvent* e) {
     if (url.isLocalFile()) inputs.push_back(fspath(url.toLocalFile()));
   if (inputs.empty()) return;
   e->acceptProposedAction();
-  if (inputs.size() == 1 && std::filesystem::exists(sidecar_of(inputs[0])))
+  if (inputs.size() == 1 && is_session_file(inputs[0]))
     open_session(inputs[0]);
   else
     open_inputs(inputs);

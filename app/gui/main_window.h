@@ -37,9 +37,9 @@ class MainWindow : public QMainWindow {
 
   // Opens photos, lists or folders (off the GUI thread). The window waits for Start afterwards.
   void open_inputs(const std::vector<std::filesystem::path>& inputs);
-  // Restores a session saved by save_session_to (its photos come from the sidecar beside it).
+  // Restores a session saved by the window or by `invgfx-cli fit` (its inputs and masks are in it).
   void open_session(const std::filesystem::path& path);
-  // Saves the loop's session and the sidecar naming its photos; throws std::runtime_error on failure.
+  // Saves the loop's session (with its inputs, masks and configuration); throws std::runtime_error.
   void save_session_to(const std::filesystem::path& path);
   // Writes the current photo's scene (OBJ + MTL + PNG, GLB, PLY, scene.json, render.png, metrics.json)
   // into `dir`; throws std::runtime_error naming what failed.
@@ -61,8 +61,8 @@ class MainWindow : public QMainWindow {
   bool dirty() const;
   // Use this configuration for the next loads instead of the preset chosen in the Run menu.
   void set_config(const LoopConfig& config) { config_override_ = config; }
-  // Masks for the next loads: "" none, "auto" GrabCut, or a folder (default: a "masks" folder beside
-  // the photos if there is one, else auto).
+  // Masks for the next loads: "" none, "auto" GrabCut, or a folder (default: app/fit_request.h's
+  // policy, a masks folder beside the photos if there is one, else auto).
   void set_masks(const std::string& masks) { masks_override_ = masks; }
   QString last_error() const { return last_error_; }
 
@@ -84,7 +84,7 @@ class MainWindow : public QMainWindow {
   void loaded();
   void run_action(const std::string& name);
   void show_error(const QString& title, const QString& message);
-  LoopConfig current_config() const;
+  FitRequest request_for(const std::vector<std::filesystem::path>& inputs) const;
 
   void open_photos_dialog();
   void open_folder_dialog();
@@ -104,7 +104,7 @@ class MainWindow : public QMainWindow {
   bool confirm_close_ = true;
   std::function<void(bool)> on_loaded_;
   QString last_error_;
-  QString preset_;
+  QString preset_;  // a preset name, or "automatic" (fit_request.h: by the number of photos)
   std::optional<LoopConfig> config_override_;
   std::optional<std::string> masks_override_;
 

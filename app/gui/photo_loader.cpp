@@ -31,17 +31,20 @@ void PhotoLoader::start(LoadRequest request) {
     std::unique_ptr<Loop> loop;
     QString error;
     try {
-      DatasetOptions options = request.dataset;
-      options.size = request.config.render.size;
-      Dataset dataset = load_dataset(request.inputs, options, [this](int i, int n, const std::filesystem::path& p) {
+      const FitRequest& r = request.request;
+      LoopConfig config = fit_config(r, static_cast<int>(expand_inputs(r.inputs).size()));
+      Dataset dataset = load_dataset(r.inputs, dataset_options(r, config), [this](int i, int n, const std::filesystem::path& p) {
         emit progress(i, n, QString::fromStdString(p.filename().string()));
         return !cancel_.load();
       });
       if (cancel_) throw LoadCancelled();
+      // The default preset follows the photos that loaded (one → single_object), as in the CLI.
+      const LoopConfig again = fit_config(r, static_cast<int>(dataset.photos.size()));
+      if (again.render.size == config.render.size) config = again;
       emit progress(static_cast<int>(dataset.photos.size()), static_cast<int>(dataset.photos.size()),
                     tr("building the networks"));
-      loop = std::make_unique<Loop>(request.config, std::move(dataset));
-      if (!request.session.empty()) loop->load_session(request.session);
+      loop = std::make_unique<Loop>(config, std::move(dataset));
+      if (!r.resume.empty()) loop->load_session(r.resume);
       if (cancel_) throw LoadCancelled();
     } catch (const LoadCancelled&) {
       cancelled_ = true;

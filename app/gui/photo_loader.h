@@ -1,8 +1,10 @@
-// Loads photos and builds the loop off the GUI thread: expanding the inputs, reading and resizing
-// the photos (and computing masks), constructing the Loop, and restoring a session when asked. It
-// reports progress per photo and can be cancelled between photos.
+// Loads photos and builds the loop off the GUI thread, by the policy the CLI uses (app/fit_request.h):
+// expanding the inputs, reading and resizing the photos (and computing masks), constructing the Loop,
+// and restoring a session when asked. It reports progress per photo and can be cancelled between
+// photos.
 #pragma once
 
+#include "app/fit_request.h"
 #include "app/loop.h"
 
 #include <QObject>
@@ -18,10 +20,7 @@
 namespace invgfx {
 
 struct LoadRequest {
-  std::vector<std::filesystem::path> inputs;  // files, lists, folders
-  LoopConfig config;                          // dataset size follows config.render.size
-  DatasetOptions dataset;
-  std::filesystem::path session;              // restored after construction when not empty
+  FitRequest request;  // complete (complete_request); a session in request.resume is restored
 };
 
 class PhotoLoader : public QObject {

@@ -251,7 +251,9 @@ TEST_F(GuiWindow, SaveAndOpenSessionResumesTheFit) {
   const auto path = dir / "fit.session";
   window_->save_session_to(path);
   EXPECT_TRUE(std::filesystem::exists(path));
-  EXPECT_TRUE(std::filesystem::exists(dir / "fit.session.inputs.json"));
+  ASSERT_EQ(Loop::session_inputs(path).inputs.size(), 1u) << "the session names what it was fitted on";
+  EXPECT_EQ(std::filesystem::canonical(Loop::session_inputs(path).inputs[0]),
+            std::filesystem::canonical(gui_test::samples_dir()));
   EXPECT_FALSE(window_->dirty());
 
   // The next step from the saved state, as the original fit takes it.
@@ -281,6 +283,36 @@ TEST_F(GuiWindow, SaveAndOpenSessionResumesTheFit) {
   ASSERT_EQ(resumed.size(), 1u);
   EXPECT_EQ(resumed[0].iteration, 5);
   EXPECT_DOUBLE_EQ(resumed[0].loss, original[4].loss) << "the resumed fit continues bit-identically";
+  std::filesystem::remove_all(dir);
+}
+
+// A session saved by the window continues in the CLI without retyping its photos, and the CLI's
+// session opens in the window where the CLI left it.
+TEST_F(GuiWindow, SessionsMoveBetweenTheWindowAndTheCli) {
+  open({gui_test::samples_dir()});
+  for (int i = 0; i < 3; ++i) trigger("run_step");
+  idle();
+  const auto dir = gui_test::temp_dir("window_cli");
+  window_->save_session_to(dir / "window.session");
+  const std::string cmd = std::string("OMP_NUM_THREADS=2 '") + INVGFX_CLI_EXE + "' fit --resume '" +
+                          (dir / "window.session").string() + "' --iters 5 --out '" + (dir / "cli").string() +
+                          "' > '" + (dir / "cli.txt").string() + "' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream log(dir / "cli.txt");
+  const std::string out((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(out.find("loaded 2 photo(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("resumed"), std::string::npos) << out;
+
+  bool done = false, ok = false;
+  window_->set_on_loaded([&](bool success) {
+    done = true;
+    ok = success;
+  });
+  window_->open_session(dir / "cli" / "session.bin");
+  ASSERT_TRUE(QTest::qWaitFor([&] { return done; }, 60000));
+  ASSERT_TRUE(ok) << window_->last_error().toStdString();
+  EXPECT_EQ(iteration(), 5);
+  EXPECT_EQ(window_->dataset_dock()->count(), 2);
   std::filesystem::remove_all(dir);
 }
 
