@@ -283,12 +283,20 @@ void Loop::forward(std::span<const int> photos) {
 
 void Loop::snapshot(int photo, LoopSnapshot& out) {
   if (photo < 0 || photo >= num_photos()) throw std::out_of_range("loop: no photo " + std::to_string(photo));
-  const int one[] = {photo};
-  forward(one);
-  PassSlot& s = r_->pass->slot(0);
+  // The camera first: it is what a command just changed, and the panel shows it even when the render
+  // below fails (a chain whose stages no longer fit together).
   out.iteration = r_->state.iteration;
   out.phase = phase();
   out.photo = photo;
+  out.isp = r_->camera->to_json();
+  out.camera.clear();
+  Traversal t;
+  t.field = [&](const FieldSpec& spec, std::vector<double>& v) { out.camera.push_back({spec, v}); };
+  r_->camera->traverse(t);
+  out.photo_loss = r_->state.photo_loss;
+  const int one[] = {photo};
+  forward(one);
+  PassSlot& s = r_->pass->slot(0);
   out.photo_srgb.copy_from(s.photo);
   out.render_srgb.copy_from(s.render);
   out.render_linear.copy_from(s.rgb);
@@ -305,12 +313,6 @@ void Loop::snapshot(int photo, LoopSnapshot& out) {
   }
   out.scene = r_->pass->scene(0);
   out.mesh = s.renderer.mesh_of(out.scene);
-  out.isp = r_->camera->to_json();
-  out.camera.clear();
-  Traversal t;
-  t.field = [&](const FieldSpec& spec, std::vector<double>& v) { out.camera.push_back({spec, v}); };
-  r_->camera->traverse(t);
-  out.photo_loss = r_->state.photo_loss;
 }
 
 Scene Loop::scene(int photo) {

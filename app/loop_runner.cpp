@@ -185,9 +185,15 @@ void LoopRunner::work() {
       }
       try {
         loop_->snapshot(photo, fresh);
+        // A snapshot that failed (a camera edit that broke the chain) stops being news once one
+        // succeeds again.
+        std::lock_guard lock(mutex_);
+        if (snapshot_failed_) status_.error.clear();
+        snapshot_failed_ = false;
       } catch (const std::exception& e) {
         std::lock_guard lock(mutex_);
         status_.error = e.what();
+        snapshot_failed_ = true;
       }
       const auto now = Clock::now();
       std::lock_guard lock(mutex_);

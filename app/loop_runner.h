@@ -1,5 +1,4 @@
-// Runs a Loop on a worker thread for an interactive front end (DESIGN.md, Threads): the GUI never
-// steps the loop itself. It posts commands, which the worker applies between steps, and copies the
+// Runs a Loop on a worker thread for an interactive front end: the GUI never steps the loop itself. It posts commands, which the worker applies between steps, and copies the
 // snapshot the worker publishes after each step. Qt-free, so it is tested like the rest of app/.
 //
 // Worker states: paused (waits for a command or a step request), running (steps until paused, the
@@ -88,6 +87,7 @@ class LoopRunner {
   int pending_steps_ = 0;
   int photo_ = 0;
   bool reset_history_ = false;
+  bool snapshot_failed_ = false;        // status_.error came from a snapshot
 
   LoopSnapshot published_;              // swapped with the worker's buffer, never copied under lock
   std::vector<StepInfo> history_;
