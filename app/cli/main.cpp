@@ -1,8 +1,10 @@
 // invgfx-cli: fit a scene to photos, render a fitted scene from a new view, develop a camera RAW,
 // write a synthetic dataset. See commands.h and each *_command.cpp for the options.
 #include "app/cli/commands.h"
+#include "core/version.h"
 
 #include <iostream>
+#include <string>
 #include <vector>
 
 namespace invgfx::cli {
@@ -20,7 +22,7 @@ int main(int argc, char** argv) {
   CLI::App app{"invgfx-cli: self-supervised inverse graphics from photos, headless.\n"
                "Recovers a textured mesh, lights, camera and the camera's ISP by optimising the\n"
                "differentiable loop photo → CNN → scene → rasterizer → sensor → ISP → loss."};
-  app.set_version_flag("--version", "invgfx-cli 0.1");
+  app.set_version_flag("--version", std::string("invgfx-cli ") + invgfx::version_string());
   app.require_subcommand(1, 1);
   const std::vector<invgfx::cli::Command> commands = {
       invgfx::cli::add_fit_command(app), invgfx::cli::add_render_command(app),

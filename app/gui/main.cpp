@@ -9,6 +9,7 @@
 #include "app/gui/imgui_widget.h"
 #include "app/gui/main_window.h"
 #include "app/loop_config.h"
+#include "core/version.h"
 
 #include <nlohmann/json.hpp>
 
@@ -143,7 +144,7 @@ int main(int argc, char** argv) {
   QCoreApplication& app = *app_holder;
   QCoreApplication::setApplicationName("invgfx");
   QCoreApplication::setOrganizationName("invgfx");
-  QCoreApplication::setApplicationVersion(INVGFX_VERSION);
+  QCoreApplication::setApplicationVersion(version_string());
 
   QCommandLineParser parser;
   parser.setApplicationDescription("Self-supervised inverse graphics: recover a textured mesh, light, camera and "

@@ -3,6 +3,7 @@
 #include "app/fit_outputs.h"
 #include "app/gui/imgui_widget.h"
 #include "app/gui/main_window.h"
+#include "core/version.h"
 
 #include <imgui.h>
 #include <libraw.h>
@@ -112,7 +113,7 @@ void MainWindow::about() {
          "differentiable camera ISP in one optimisation loop.</p>"
          "<p>Qt %2 · Dear ImGui %3 · Eigen %4.%5.%6 · OpenCV %7 · LibRaw %8 · nlohmann-json %9.%10.%11 · "
          "OpenMP %12</p><p>OpenGL %13</p>")
-          .arg(INVGFX_VERSION, qVersion(), ImGui::GetVersion())
+          .arg(version_string(), qVersion(), ImGui::GetVersion())
           .arg(EIGEN_WORLD_VERSION)
           .arg(EIGEN_MAJOR_VERSION)
           .arg(EIGEN_MINOR_VERSION)

@@ -1,5 +1,6 @@
 // invgfx-cli as a user runs it: --help of every command, one-line errors naming the bad file or
 // argument with a non-zero exit, and synth → fit → every output loads back → render from a new view.
+#include "core/version.h"
 #include "render/obj_loader.h"
 
 #include <gtest/gtest.h>
@@ -75,6 +76,11 @@ TEST(Cli, HelpOfEveryCommand) {
     EXPECT_TRUE(contains(r.out, o)) << o;
   r = cli("render --help", d);
   for (const char* o : {"--azimuth", "--elevation"}) EXPECT_TRUE(contains(r.out, o)) << o;
+  // One version for every binary: the project's and the commit's (core/version.h).
+  r = cli("--version", d);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, std::string("invgfx-cli ") + version_string() + "\n");
+  EXPECT_NE(r.out.find("(git "), std::string::npos) << r.out;
   EXPECT_NE(cli("", d).code, 0);          // a command is required
   EXPECT_NE(cli("nosuch", d).code, 0);    // unknown command
 }

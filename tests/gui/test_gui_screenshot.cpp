@@ -3,6 +3,7 @@
 #include "gui_test_env.h"
 
 #include "app/dataset.h"
+#include "core/version.h"
 
 #include <QImage>
 
@@ -94,6 +95,17 @@ double panels_differ(const QImage& a, const QImage& b, const QRect& ra, const QR
       ++n;
     }
   return sum / std::max(1, n);
+}
+
+// The window reports the same version as every other binary (core/version.h), without a display.
+TEST(GuiScreenshot, VersionIsTheProjectsOne) {
+  const auto dir = gui_test::temp_dir("version");
+  const std::string cmd = std::string("'") + INVGFX_GUI_EXE + "' --version > '" + (dir / "v.txt").string() + "' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(dir / "v.txt");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, std::string("invgfx ") + version_string());
 }
 
 TEST(GuiScreenshot, WindowShowsTheFitAndTheLossFalls) {

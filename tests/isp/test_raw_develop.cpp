@@ -1,20 +1,17 @@
 // Developing RAWs: parity of the invgfx ISP (initialised from the metadata) with LibRaw's own
-// dcraw_process on synthetic DNGs, orientation, configuration overrides, PNG output and the
-// invgfx-develop tool.
+// dcraw_process on synthetic DNGs, orientation, configuration overrides and PNG output. (The
+// command, `invgfx-cli develop`, is tested with the CLI: tests/app/test_cli_develop.cpp.)
 #include "core/metrics.h"
 #include "isp/develop.h"
 #include "isp/dng_writer.h"
 #include "isp/white_balance.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #define STB_IMAGE_STATIC
@@ -295,73 +292,6 @@ TEST_F(RawDevelopTest, WritePngRoundTrips8And16Bit) {
   }
 }
 
-#ifdef INVGFX_DEVELOP_EXE
-// Runs the tool with `args`, returns its exit code; stderr goes to `err`.
-int run_tool(const std::string& args, const std::string& err) {
-  const std::string cmd = std::string("'") + INVGFX_DEVELOP_EXE + "' " + args + " >/dev/null 2>'" + err + "'";
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-std::string slurp(const std::string& file) {
-  std::ifstream in(file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-TEST_F(RawDevelopTest, ToolWritesPngOfTheRightSize) {
-  DngMetadata md = fixture_metadata(CfaPattern::GBRG);
-  md.orientation = 6;  // rotated: the PNG must be H×W swapped
-  const std::string raw = path("in.dng"), png = path("out.png"), err = path("err.txt");
-  write_dng(raw, fixture_mosaic(36, 52, md), md);
-  ASSERT_EQ(run_tool("'" + raw + "' --out '" + png + "' --bits 16", err), 0) << slurp(err);
-  int w = 0, h = 0, comp = 0;
-  ASSERT_TRUE(stbi_info(png.c_str(), &w, &h, &comp));
-  EXPECT_EQ(w, 36);
-  EXPECT_EQ(h, 52);
-  EXPECT_EQ(comp, 3);
-  EXPECT_TRUE(stbi_is_16_bit(png.c_str()));
-
-  // With a configuration file (Malvar instead of bilinear) and 8 bits.
-  const std::string cfg = path("isp.json");
-  std::ofstream(cfg) << R"({"stages": [{"stage": "black_white_level"}, {"stage": "white_balance"},
-                           {"stage": "demosaic", "params": {"method": "malvar"}},
-                           {"stage": "color_matrix"}, {"stage": "srgb"}]})";
-  ASSERT_EQ(run_tool("'" + raw + "' --out '" + png + "' --isp '" + cfg + "'", err), 0) << slurp(err);
-  ASSERT_TRUE(stbi_info(png.c_str(), &w, &h, &comp));
-  EXPECT_EQ(w, 36);
-  EXPECT_FALSE(stbi_is_16_bit(png.c_str()));
-}
-
-TEST_F(RawDevelopTest, ToolFailsWithAMessageNamingTheBadInput) {
-  const std::string err = path("err.txt"), png = path("out.png");
-  const std::string missing = path("missing.dng");
-  EXPECT_NE(run_tool("'" + missing + "' --out '" + png + "'", err), 0);
-  EXPECT_NE(slurp(err).find(missing), std::string::npos) << slurp(err);
-  EXPECT_FALSE(fs::exists(png));
-
-  const std::string text = path("notes.txt");
-  std::ofstream(text) << "not a raw\n";
-  EXPECT_NE(run_tool("'" + text + "' --out '" + png + "'", err), 0);
-  EXPECT_NE(slurp(err).find(text), std::string::npos) << slurp(err);
-
-  const DngMetadata md = fixture_metadata(CfaPattern::RGGB);
-  const std::string raw = path("in.dng");
-  write_dng(raw, fixture_mosaic(32, 32, md), md);
-  const std::string cfg = path("bad.json");
-  std::ofstream(cfg) << "{ not json";
-  EXPECT_NE(run_tool("'" + raw + "' --out '" + png + "' --isp '" + cfg + "'", err), 0);
-  EXPECT_NE(slurp(err).find(cfg), std::string::npos) << slurp(err);
-
-  const std::string unwritable = path("no/dir/out.png");
-  EXPECT_NE(run_tool("'" + raw + "' --out '" + unwritable + "'", err), 0);
-  EXPECT_NE(slurp(err).find(unwritable), std::string::npos) << slurp(err);
-
-  EXPECT_NE(run_tool("'" + raw + "'", err), 0);  // --out is required
-  EXPECT_NE(slurp(err).find("--out"), std::string::npos) << slurp(err);
-  EXPECT_EQ(run_tool("--help", err), 0);
-}
-#endif
 
 }  // namespace
 }  // namespace invgfx
