@@ -3,6 +3,7 @@
 # Idempotent and non-interactive; runs as root or through sudo. Quiet unless something fails.
 #   ./setup.sh            install packages, configure (Release, -O3, -march=native) and build
 #   INVGFX_NATIVE=OFF ./setup.sh   portable build without -march=native (the default when CI=true)
+#   INVGFX_BUILD_GUI=OFF ./setup.sh  build without the window (no Qt or ImGui needed)
 #   INVGFX_SKIP_APT=1 ./setup.sh   skip the package step (already installed)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -46,5 +47,6 @@ fi
 BUILD_DIR=${INVGFX_BUILD_DIR:-build}
 # -march=native by default on a developer's machine; CI builds portable code unless told otherwise.
 if [ "${CI:-}" = true ]; then native_default=OFF; else native_default=ON; fi
-run_quiet cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DINVGFX_NATIVE="${INVGFX_NATIVE:-$native_default}"
+run_quiet cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DINVGFX_NATIVE="${INVGFX_NATIVE:-$native_default}" \
+  -DINVGFX_BUILD_GUI="${INVGFX_BUILD_GUI:-ON}"
 run_quiet cmake --build "$BUILD_DIR" --parallel "$(nproc)"

@@ -1,4 +1,4 @@
-// The reconstruction encoder of the loop (and of BM_Encoder in BENCHMARKS.md): a stack of strided
+// The reconstruction encoder of the loop (and of BM_Encoder, tests/bench/README.md): a stack of strided
 // 4×4 convolutions, each halving the resolution and followed by LeakyReLU, then one linear layer on
 // the flattened last feature map. With the defaults: 3×128×128 → 32×64² → 64×32² → 128×16² → 256×8²
 // → 256×4² → 4096 → 256.

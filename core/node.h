@@ -1,4 +1,4 @@
-// The node model of DESIGN.md. A node computes its outputs from its inputs and parameters (forward);
+// The node model every stage of the project follows. A node computes its outputs from its inputs and parameters (forward);
 // given dL/d(outputs) it adds dL/d(inputs) into the caller's buffers and adds into its parameters'
 // gradients (backward). It may keep what it needs for backward from its own forward.
 //

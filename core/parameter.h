@@ -10,7 +10,7 @@
 
 namespace invgfx {
 
-// Groups named in DESIGN.md; any other string is allowed too.
+// The groups of the loop (app/loop_optimizers.h); any other string is allowed too.
 namespace group {
 inline constexpr const char* kNet = "net";
 inline constexpr const char* kShape = "shape";

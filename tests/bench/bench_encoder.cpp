@@ -1,4 +1,4 @@
-// BM_Encoder/8/128 exactly as BENCHMARKS.md defines it, plus per-layer benchmarks for tuning.
+// BM_Encoder/8/128 exactly as tests/bench/README.md defines it, plus per-layer benchmarks for tuning.
 #include "core/conv2d.h"
 #include "core/encoder.h"
 #include "core/random.h"

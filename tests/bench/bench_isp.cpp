@@ -1,4 +1,4 @@
-// BM_Isp/N exactly as BENCHMARKS.md defines it: RGGB RAW of N×N → black level → white balance on the
+// BM_Isp/N exactly as tests/bench/README.md defines it: RGGB RAW of N×N → black level → white balance on the
 // mosaic → bilinear demosaic → 3×3 colour matrix → tone curve → sRGB; loss = Σ output·w for a fixed
 // random w (so dL/d(output) = w); forward and backward to the RAW and to every ISP parameter.
 #include "core/random.h"

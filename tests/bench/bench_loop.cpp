@@ -1,4 +1,4 @@
-// BM_Loop/B/S of BENCHMARKS.md: one full training step of the loop — B photos of S×S → encoder →
+// BM_Loop/B/S of tests/bench/README.md: one full training step of the loop — B photos of S×S → encoder →
 // scene (icosphere level 4, 128² texture, SH light, camera) → hard rasterizer + antialiasing →
 // sensor → ISP → feature network + pixel + SSIM + silhouette + mesh regularizers → backward → Adam.
 #ifdef INVGFX_HAVE_APP

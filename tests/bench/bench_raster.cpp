@@ -1,4 +1,4 @@
-// BM_RasterHard / BM_RasterSoft as ../shared/BENCHMARKS.md defines them: icosphere level 4 (2562 v,
+// BM_RasterHard / BM_RasterSoft as tests/bench/README.md defines them: icosphere level 4 (2562 v,
 // 5120 f), radius 1, 2.7 units in front of a pinhole camera with a 60° vertical field of view, square
 // N×N image, random per-vertex RGB; loss = Σ image·w for a fixed random w; forward and backward to
 // the world vertex positions (through the camera) and the colours.

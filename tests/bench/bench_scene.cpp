@@ -1,5 +1,5 @@
-// Scene-model stages, forward and backward, float32 (not BENCHMARKS.md rows; for tracking the cost
-// of the stages around the rasterizer):
+// Scene-model stages, forward and backward, float32 (not among the standard workloads of
+// tests/bench/README.md; for tracking the cost of the stages around the rasterizer):
 //   BM_SceneShading/N     3×N×N albedo, normals, view; ambient + Lambert + SH + Blinn-Phong
 //   BM_SceneTexture/N     N×N uv image sampling a 3×1024×1024 texture with a full mip pyramid, lod 1.5
 //   BM_SceneNormals/L     vertex normals of an icosphere of level L (L = 6: 40962 v, 81920 f)

@@ -19,7 +19,7 @@
 namespace invgfx {
 namespace {
 
-// The BENCHMARKS.md scene: radius 1, 2.7 units in front of a 60° camera. A sphere's outline under a
+// The benchmark scene (tests/bench/README.md): radius 1, 2.7 units in front of a 60° camera. A sphere's outline under a
 // pinhole camera is a circle of angular radius asin(r/d) about the axis, i.e. of radius
 // f·r/√(d² − r²) px on the image; the level-4 icosphere is inscribed, which loses ≈ 0.2% of the area.
 TEST(ScenePipeline, SphereSilhouetteMatchesTheAnalyticDisc) {
