@@ -55,26 +55,6 @@ void BinaryReader::bytes(void* p, size_t n) {
   crc_ = crc32(p, n, crc_);
 }
 
-uint8_t BinaryReader::u8() {
-  uint8_t v = 0;
-  bytes(&v, 1);
-  return v;
-}
-uint32_t BinaryReader::u32() {
-  uint32_t v = 0;
-  bytes(&v, 4);
-  return v;
-}
-uint64_t BinaryReader::u64() {
-  uint64_t v = 0;
-  bytes(&v, 8);
-  return v;
-}
-double BinaryReader::f64() {
-  double v = 0;
-  bytes(&v, 8);
-  return v;
-}
 
 uint64_t BinaryReader::count(uint64_t max, uint64_t min_bytes) {
   const uint64_t n = u64();

@@ -62,11 +62,11 @@ class BinaryReader {
   const std::string& what() const { return what_; }
 
   void bytes(void* p, size_t n);
-  uint8_t u8();
-  uint32_t u32();
-  uint64_t u64();
-  int64_t i64() { return static_cast<int64_t>(u64()); }
-  double f64();
+  uint8_t u8() { return value<uint8_t>(); }
+  uint32_t u32() { return value<uint32_t>(); }
+  uint64_t u64() { return value<uint64_t>(); }
+  int64_t i64() { return value<int64_t>(); }
+  double f64() { return value<double>(); }
   // An element count, refused above `max` or above what the bytes left could hold at `min_bytes`
   // each.
   uint64_t count(uint64_t max, uint64_t min_bytes = 1);
@@ -90,6 +90,13 @@ class BinaryReader {
   uint32_t crc() const { return crc_; }  // of every byte read so far
 
  private:
+  template <class V>
+  V value() {
+    V v{};
+    bytes(&v, sizeof(V));
+    return v;
+  }
+
   std::istream& is_;
   std::string what_, field_;
   uint64_t left_ = 0;

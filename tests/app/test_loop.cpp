@@ -2,6 +2,8 @@
 // rolls back, sessions resume bit for bit and reject bad files, and the ISP receives gradients from
 // both branches of a RAW photo. Small: 64 px, icosphere level 2, a few synthetic photos.
 #include "app/loop.h"
+#include "tests/app/loop_fixtures.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -15,48 +17,10 @@ namespace {
 
 constexpr int kS = 64;
 
-// A disc of colour `c` on a slightly graded background, with its mask.
-Photo disc_photo(int i, float cx, float cy, float r, std::array<float, 3> c) {
-  Photo p;
-  p.path = "disc" + std::to_string(i) + ".png";
-  p.original_width = p.original_height = kS;
-  p.srgb.resize({3, kS, kS});
-  p.mask.resize({1, kS, kS});
-  for (int y = 0; y < kS; ++y)
-    for (int x = 0; x < kS; ++x) {
-      const float dx = (x + 0.5f) / kS - cx, dy = (y + 0.5f) / kS - cy;
-      const bool in = dx * dx + dy * dy < r * r;
-      p.mask.at(0, y, x) = in ? 1.f : 0.f;
-      for (int k = 0; k < 3; ++k)
-        p.srgb.at(k, y, x) = in ? c[static_cast<size_t>(k)] : 0.35f + 0.1f * k + 0.05f * y / kS;
-    }
-  return p;
-}
-
-Dataset disc_dataset(int n) {
-  Dataset d;
-  d.options.size = kS;
-  for (int i = 0; i < n; ++i)
-    d.photos.push_back(disc_photo(i, 0.5f + 0.03f * i, 0.5f - 0.02f * i, 0.3f - 0.02f * i,
-                                  {0.8f - 0.1f * i, 0.3f + 0.1f * i, 0.2f}));
-  return d;
-}
-
-LoopConfig small_config() {
-  LoopConfig c;
-  c.iterations = 20;
-  c.train_fraction = 0.5;
-  c.batch_size = 2;
-  c.lr = 3e-3;
-  c.icosphere_level = 2;
-  c.render.size = kS;
-  c.decoder.code_size = 32;
-  c.decoder.texture_size = 16;
-  c.encoder.channels = {8, 16, 16, 16};
-  c.features.channels = 8;
-  c.seed = 3;
-  return c;
-}
+using test::disc_dataset;
+using test::disc_photo;
+using test::error_of;
+using test::small_config;
 
 // name → values of every parameter.
 std::map<std::string, std::vector<float>> values_of(Loop& loop, const std::string& group = "") {
@@ -73,15 +37,6 @@ bool all_finite(Loop& loop) {
     for (float v : p.value) ok = ok && std::isfinite(v);
   });
   return ok;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
 }
 
 std::filesystem::path temp_dir() {
@@ -301,7 +256,7 @@ TEST(Loop, BadSessionFilesThrowNamingTheFile) {
 
 // A RAW photo: a linear disc mosaicked RGGB, as the dataset stores it (black 0, white 1).
 Photo raw_photo() {
-  Photo p = disc_photo(0, 0.5f, 0.5f, 0.3f, {0.35f, 0.2f, 0.1f});
+  Photo p = disc_photo(0, kS, 0.5f, 0.5f, 0.3f, {0.35f, 0.2f, 0.1f});
   p.raw.resize({1, kS, kS});
   for (int y = 0; y < kS; ++y)
     for (int x = 0; x < kS; ++x) {

@@ -1,5 +1,6 @@
 // LoopConfig: JSON round trip of every field, partial configs, unknown-field and file errors, presets.
 #include "app/loop_config.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -9,14 +10,7 @@
 namespace invgfx {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 std::filesystem::path temp_file(const std::string& name, const std::string& text) {
   const auto dir = std::filesystem::temp_directory_path() / "invgfx_test_loop_config";

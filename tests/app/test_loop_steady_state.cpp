@@ -3,6 +3,7 @@
 // step reports the time of each of its named stages.
 #include "app/loop.h"
 #include "tests/alloc_counter.h"
+#include "tests/app/loop_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -11,41 +12,14 @@
 namespace invgfx {
 namespace {
 
-constexpr int kS = 64;
-
-Dataset dataset(int n) {
-  Dataset d;
-  d.options.size = kS;
-  for (int i = 0; i < n; ++i) {
-    Photo p;
-    p.path = "disc" + std::to_string(i) + ".png";
-    p.srgb.resize({3, kS, kS});
-    p.mask.resize({1, kS, kS});
-    for (int y = 0; y < kS; ++y)
-      for (int x = 0; x < kS; ++x) {
-        const float dx = (x + 0.5f) / kS - 0.5f - 0.03f * i, dy = (y + 0.5f) / kS - 0.5f;
-        const bool in = dx * dx + dy * dy < 0.09f;
-        p.mask.at(0, y, x) = in;
-        for (int c = 0; c < 3; ++c) p.srgb.at(c, y, x) = in ? 0.3f + 0.2f * c : 0.5f + 0.1f * std::sin(0.3f * x);
-      }
-    d.photos.push_back(std::move(p));
-  }
-  return d;
-}
-
+// 100 iterations of the small fit, so that both phases run long enough.
 LoopConfig config() {
-  LoopConfig c;
+  LoopConfig c = test::small_config();
   c.iterations = 100;
-  c.train_fraction = 0.5;
-  c.batch_size = 2;
-  c.icosphere_level = 2;
-  c.render.size = kS;
-  c.decoder.code_size = 32;
-  c.decoder.texture_size = 16;
-  c.encoder.channels = {8, 16, 16, 16};
-  c.features.channels = 8;
   return c;
 }
+
+Dataset dataset(int n) { return test::disc_dataset(n); }
 
 TEST(LoopSteadyState, StepsAllocateNothingInTrainingAndRefinement) {
   for (bool refining : {false, true}) {

@@ -6,6 +6,7 @@
 // inputs (relative to the session file when they can) and the camera's plain fields.
 #include "app/camera_isp.h"
 #include "app/loop.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -51,14 +52,7 @@ fs::path dir() {
   return d;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 // A session of a 3-photo fit after two steps.
 fs::path good_session() {

@@ -1,6 +1,7 @@
 // The bounded binary reader and writer: round trips, the CRC-32 check value, and damaged input
 // refused with a message naming the source and the field instead of a huge allocation or a crash.
 #include "core/binary_io.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -10,14 +11,7 @@
 namespace invgfx {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(BinaryIo, Crc32MatchesTheStandardCheckValue) {
   // The check value of CRC-32/ISO-HDLC (zlib, PNG) over "123456789".

@@ -14,6 +14,7 @@
 #include "core/mse_loss.h"
 #include "core/random.h"
 #include "core/ssim_loss.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -26,12 +27,7 @@
 namespace invgfx {
 namespace {
 
-TensorD random_tensor(const Shape& s, uint64_t seed, double lo = 0.0, double hi = 1.0) {
-  TensorD t(s);
-  Rng rng(seed);
-  rng.fill_uniform(t, lo, hi);
-  return t;
-}
+using test::random_tensor;
 
 // The mask and weight variants every loss is checked with.
 enum class Variant { kPlain, kSoftMaskPerImage, kBinaryMaskPerChannel, kSharedMaskAndWeight };

@@ -7,8 +7,8 @@
 // rounding ~ε·|L|/h ≈ 1e-10, far below atol, while per-element gradients are ~1/numel ≈ 1e-3.
 #include "core/feature_distance_loss.h"
 #include "core/gradcheck.h"
-#include "core/random.h"
 #include "core/soft_iou_loss.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -18,12 +18,7 @@
 namespace invgfx {
 namespace {
 
-TensorD random_tensor(const Shape& s, uint64_t seed, double lo = 0.0, double hi = 1.0) {
-  TensorD t(s);
-  Rng rng(seed);
-  rng.fill_uniform(t, lo, hi);
-  return t;
-}
+using test::random_tensor;
 
 GradCheckReport check(std::unique_ptr<LossD> loss, TensorD a, TensorD b, bool with_weight = false) {
   TensorD w = random_tensor(a.shape(), 5, 0.5, 2.0);
