@@ -2,55 +2,28 @@
 // becomes a PNG of the right size, orientation and bit depth, with the default ISP or a configuration
 // file; bad inputs exit non-zero with one line naming the file.
 #include "isp/dng_writer.h"
+#include "tests/app/cli_fixtures.h"
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
 
-#include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
-#include <sys/wait.h>
-
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
 
 namespace invgfx {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace test;
 
-fs::path work(const std::string& name) {
-  const fs::path d = fs::path(INVGFX_BINARY_DIR) / "test_cli_develop" / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-// Runs `invgfx-cli develop ARGS`; returns the exit code, stderr in *err.
+// Runs `invgfx-cli develop ARGS` in a fresh folder of this test; returns the exit code, stderr in *err.
 int develop(const std::string& args, const fs::path& dir, std::string* err) {
-  const fs::path e = dir / "stderr.txt";
-  const std::string cmd = std::string("'") + INVGFX_CLI_EXE + "' develop " + args + " >/dev/null 2>'" + e.string() + "'";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream in(e);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *err = ss.str();
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-std::string q(const fs::path& p) {
-  std::string s = "'";  // appended rather than operator+, which trips GCC 12's -Wrestrict when inlined
-  s += p.string();
-  s += "'";
-  return s;
+  const CliRun r = cli("develop " + args, dir);
+  *err = r.err;
+  return r.code;
 }
 
 // A 12-bit DNG of h×w photosites: a smooth gradient above black.
@@ -67,29 +40,30 @@ void write_fixture(const fs::path& path, int h, int w, int orientation) {
 }
 
 TEST(CliDevelop, WritesAPngOfTheRightSizeOrientationAndDepth) {
-  const fs::path d = work("sizes");
+  const fs::path d = work_dir("develop_sizes");
   write_fixture(d / "in.dng", 36, 52, 6);  // orientation 6 (rotated 90°): the PNG is H×W swapped
   std::string err;
   ASSERT_EQ(develop(q(d / "in.dng") + " --out " + q(d / "out.png") + " --bits 16", d, &err), 0) << err;
-  int w = 0, h = 0, comp = 0;
   const std::string png = (d / "out.png").string();
-  ASSERT_TRUE(stbi_info(png.c_str(), &w, &h, &comp));
-  EXPECT_EQ(w, 36);
-  EXPECT_EQ(h, 52);
-  EXPECT_EQ(comp, 3);
-  EXPECT_TRUE(stbi_is_16_bit(png.c_str()));
+  cv::Mat img = cv::imread(png, cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(img.empty());
+  EXPECT_EQ(img.cols, 36);
+  EXPECT_EQ(img.rows, 52);
+  EXPECT_EQ(img.channels(), 3);
+  EXPECT_EQ(img.depth(), CV_16U);
   // With a configuration file (Malvar instead of bilinear) and 8 bits.
   std::ofstream(d / "isp.json") << R"({"stages": [{"stage": "black_white_level"}, {"stage": "white_balance"},
                                      {"stage": "demosaic", "params": {"method": "malvar"}},
                                      {"stage": "color_matrix"}, {"stage": "srgb"}]})";
   ASSERT_EQ(develop(q(d / "in.dng") + " --out " + q(d / "out.png") + " --isp " + q(d / "isp.json"), d, &err), 0) << err;
-  ASSERT_TRUE(stbi_info(png.c_str(), &w, &h, &comp));
-  EXPECT_EQ(w, 36);
-  EXPECT_FALSE(stbi_is_16_bit(png.c_str()));
+  img = cv::imread(png, cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(img.empty());
+  EXPECT_EQ(img.cols, 36);
+  EXPECT_EQ(img.depth(), CV_8U);
 }
 
 TEST(CliDevelop, BadInputsExitNonZeroNamingTheFile) {
-  const fs::path d = work("bad");
+  const fs::path d = work_dir("develop_bad");
   std::string err;
   EXPECT_NE(develop(q(d / "missing.dng") + " --out " + q(d / "out.png"), d, &err), 0);
   EXPECT_NE(err.find("missing.dng"), std::string::npos) << err;
