@@ -1,3 +1,4 @@
+// Implementation of app/batch_schedule.h.
 #include "app/batch_schedule.h"
 
 #include <algorithm>

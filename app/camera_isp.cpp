@@ -1,3 +1,4 @@
+// Implementation of app/camera_isp.h.
 #include "app/camera_isp.h"
 
 #include "app/loop_config.h"

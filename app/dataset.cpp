@@ -1,3 +1,4 @@
+// Implementation of app/dataset.h.
 #include "app/dataset.h"
 
 #include "app/loop_config.h"

@@ -1,3 +1,4 @@
+// Implementation of app/feature_term.h.
 #include "app/feature_term.h"
 
 #include <cstring>

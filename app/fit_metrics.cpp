@@ -1,3 +1,4 @@
+// Implementation of app/fit_metrics.h.
 #include "app/fit_metrics.h"
 
 #include "core/metrics.h"

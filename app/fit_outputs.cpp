@@ -1,3 +1,4 @@
+// Implementation of app/fit_outputs.h.
 #include "app/fit_outputs.h"
 
 #include "app/camera_isp.h"

@@ -1,3 +1,4 @@
+// Implementation of app/fit_request.h.
 #include "app/fit_request.h"
 
 #include "app/loop.h"

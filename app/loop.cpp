@@ -1,3 +1,4 @@
+// Implementation of app/loop.h.
 #include "app/loop.h"
 
 #include "app/loop_optimizers.h"

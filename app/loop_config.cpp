@@ -1,3 +1,4 @@
+// Implementation of app/loop_config.h.
 #include "app/loop_config.h"
 
 #include <cmath>

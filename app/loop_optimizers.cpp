@@ -1,3 +1,4 @@
+// Implementation of app/loop_optimizers.h.
 #include "app/loop_optimizers.h"
 
 #include "app/nets/reconstruction_net.h"

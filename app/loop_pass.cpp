@@ -1,3 +1,4 @@
+// Implementation of app/loop_pass.h.
 #include "app/loop_pass.h"
 
 #include <cmath>

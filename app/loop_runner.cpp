@@ -1,3 +1,4 @@
+// Implementation of app/loop_runner.h.
 #include "app/loop_runner.h"
 
 #include <chrono>

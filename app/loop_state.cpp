@@ -1,3 +1,4 @@
+// Implementation of app/loop_state.h.
 #include "app/loop_state.h"
 
 #include <cmath>

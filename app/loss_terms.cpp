@@ -1,3 +1,4 @@
+// Implementation of app/loss_terms.h.
 #include "app/loss_terms.h"
 
 #include "app/camera_isp.h"

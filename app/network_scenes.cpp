@@ -1,3 +1,4 @@
+// Implementation of app/network_scenes.h.
 #include "app/network_scenes.h"
 
 #include "app/loop_optimizers.h"

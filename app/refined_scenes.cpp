@@ -1,3 +1,4 @@
+// Implementation of app/refined_scenes.h.
 #include "app/refined_scenes.h"
 
 #include "app/loop_optimizers.h"

@@ -1,3 +1,4 @@
+// Implementation of app/scene_file.h.
 #include "app/scene_file.h"
 
 #include "isp/pipeline.h"

@@ -1,3 +1,4 @@
+// Implementation of app/session_file.h.
 #include "app/session_file.h"
 
 #include "core/atomic_file.h"

@@ -1,3 +1,4 @@
+// Implementation of app/stage_times.h.
 #include "app/stage_times.h"
 
 namespace invgfx {

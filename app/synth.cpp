@@ -1,3 +1,4 @@
+// Implementation of app/synth.h.
 #include "app/synth.h"
 
 #include "core/atomic_file.h"

@@ -1,3 +1,4 @@
+// Implementation of core/activations.h.
 #include "core/activations.h"
 
 #include <cmath>

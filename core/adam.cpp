@@ -1,3 +1,4 @@
+// Implementation of core/adam.h.
 #include "core/adam.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// Implementation of core/atomic_file.h.
 #include "core/atomic_file.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// Implementation of core/avg_pool.h.
 #include "core/avg_pool.h"
 #include "core/shape_of.h"
 

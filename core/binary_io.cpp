@@ -1,3 +1,4 @@
+// Implementation of core/binary_io.h.
 #include "core/binary_io.h"
 
 #include <array>

@@ -1,3 +1,4 @@
+// Implementation of core/charbonnier_loss.h.
 #include "core/charbonnier_loss.h"
 
 #include <stdexcept>

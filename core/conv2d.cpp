@@ -1,3 +1,4 @@
+// Implementation of core/conv2d.h.
 #include "core/conv2d.h"
 #include "core/shape_of.h"
 

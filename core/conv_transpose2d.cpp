@@ -1,3 +1,4 @@
+// Implementation of core/conv_transpose2d.h.
 #include "core/conv_transpose2d.h"
 #include "core/shape_of.h"
 

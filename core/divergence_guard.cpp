@@ -1,3 +1,4 @@
+// Implementation of core/divergence_guard.h.
 #include "core/divergence_guard.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// Implementation of core/encoder.h.
 #include "core/encoder.h"
 
 #include "core/activations.h"

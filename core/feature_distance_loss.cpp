@@ -1,3 +1,4 @@
+// Implementation of core/feature_distance_loss.h.
 #include "core/feature_distance_loss.h"
 
 #include <stdexcept>

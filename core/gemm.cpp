@@ -1,3 +1,4 @@
+// Implementation of core/gemm.h.
 #include "core/gemm.h"
 
 #include <Eigen/Core>

@@ -1,3 +1,4 @@
+// Implementation of core/gradcheck.h.
 #include "core/gradcheck.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Implementation of core/graph.h.
 #include "core/graph.h"
 
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// Implementation of core/group_norm.h.
 #include "core/group_norm.h"
 #include "core/shape_of.h"
 

@@ -1,3 +1,4 @@
+// Implementation of core/im2col.h.
 #include "core/im2col.h"
 
 #include <algorithm>

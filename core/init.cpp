@@ -1,3 +1,4 @@
+// Implementation of core/init.h.
 #include "core/init.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// Implementation of core/l1_loss.h.
 #include "core/l1_loss.h"
 
 namespace invgfx {

@@ -1,3 +1,4 @@
+// Implementation of core/linear.h.
 #include "core/linear.h"
 #include "core/shape_of.h"
 

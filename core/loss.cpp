@@ -1,3 +1,4 @@
+// Implementation of core/loss.h.
 #include "core/loss.h"
 
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// Implementation of core/lr_schedule.h.
 #include "core/lr_schedule.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// Implementation of core/metrics.h.
 #include "core/metrics.h"
 
 #include "core/ssim_loss.h"

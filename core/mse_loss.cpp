@@ -1,3 +1,4 @@
+// Implementation of core/mse_loss.h.
 #include "core/mse_loss.h"
 
 namespace invgfx {

@@ -1,3 +1,4 @@
+// Implementation of core/optimizer.h.
 #include "core/optimizer.h"
 
 #include "core/binary_io.h"

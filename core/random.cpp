@@ -1,3 +1,4 @@
+// Implementation of core/random.h.
 #include "core/random.h"
 
 #include <sstream>

@@ -1,3 +1,4 @@
+// Implementation of core/sequential.h.
 #include "core/sequential.h"
 
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// Implementation of core/sgd.h.
 #include "core/sgd.h"
 
 #include <cmath>

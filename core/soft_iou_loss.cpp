@@ -1,3 +1,4 @@
+// Implementation of core/soft_iou_loss.h.
 #include "core/soft_iou_loss.h"
 
 #include <stdexcept>

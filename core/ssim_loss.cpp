@@ -1,3 +1,4 @@
+// Implementation of core/ssim_loss.h.
 #include "core/ssim_loss.h"
 
 #include <algorithm>

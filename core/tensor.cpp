@@ -1,3 +1,4 @@
+// Implementation of core/tensor.h.
 #include "core/tensor.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Implementation of core/upsample.h.
 #include "core/upsample.h"
 #include "core/shape_of.h"
 

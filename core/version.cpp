@@ -1,3 +1,4 @@
+// Implementation of core/version.h.
 #include "core/version.h"
 
 #ifndef INVGFX_VERSION

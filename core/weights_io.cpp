@@ -1,3 +1,4 @@
+// Implementation of core/weights_io.h.
 #include "core/weights_io.h"
 
 #include "core/binary_io.h"

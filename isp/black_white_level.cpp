@@ -1,3 +1,4 @@
+// Implementation of isp/black_white_level.h.
 #include "isp/black_white_level.h"
 
 #include <limits>

@@ -1,3 +1,4 @@
+// Implementation of isp/cfa.h.
 #include "isp/cfa.h"
 
 #include <cctype>

@@ -1,3 +1,4 @@
+// Implementation of isp/color_matrix.h.
 #include "isp/color_matrix.h"
 
 #include <Eigen/Dense>

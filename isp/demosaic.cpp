@@ -1,3 +1,4 @@
+// Implementation of isp/demosaic.h.
 #include "isp/demosaic.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Implementation of isp/denoise.h.
 #include "isp/denoise.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Implementation of isp/develop.h.
 #include "isp/develop.h"
 
 #include "core/atomic_file.h"

@@ -1,3 +1,4 @@
+// Implementation of isp/dng_writer.h.
 #include "isp/dng_writer.h"
 
 #include "core/atomic_file.h"

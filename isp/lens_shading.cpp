@@ -1,3 +1,4 @@
+// Implementation of isp/lens_shading.h.
 #include "isp/lens_shading.h"
 
 namespace invgfx {

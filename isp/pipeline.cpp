@@ -1,3 +1,4 @@
+// Implementation of isp/pipeline.h.
 #include "isp/pipeline.h"
 
 #include "isp/black_white_level.h"

@@ -1,3 +1,4 @@
+// Implementation of isp/raw_file.h.
 #include "isp/raw_file.h"
 
 #include <libraw/libraw.h>

@@ -1,3 +1,4 @@
+// Implementation of isp/saturation.h.
 #include "isp/saturation.h"
 
 namespace invgfx {

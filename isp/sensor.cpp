@@ -1,3 +1,4 @@
+// Implementation of isp/sensor.h.
 #include "isp/sensor.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// Implementation of isp/sharpen.h.
 #include "isp/sharpen.h"
 
 #include "isp/saturation.h"

@@ -1,3 +1,4 @@
+// Implementation of isp/srgb.h.
 #include "isp/srgb.h"
 
 namespace invgfx {

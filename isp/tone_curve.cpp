@@ -1,3 +1,4 @@
+// Implementation of isp/tone_curve.h.
 #include "isp/tone_curve.h"
 
 #include <omp.h>

@@ -1,3 +1,4 @@
+// Implementation of isp/unprocess.h.
 #include "isp/unprocess.h"
 
 #include "isp/white_balance.h"

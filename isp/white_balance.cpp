@@ -1,3 +1,4 @@
+// Implementation of isp/white_balance.h.
 #include "isp/white_balance.h"
 
 #include <algorithm>

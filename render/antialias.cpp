@@ -1,3 +1,4 @@
+// Implementation of render/antialias.h.
 #include "render/antialias.h"
 
 #include <algorithm>

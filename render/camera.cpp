@@ -1,3 +1,4 @@
+// Implementation of render/camera.h.
 #include "render/camera.h"
 
 #include <Eigen/Geometry>

@@ -1,3 +1,4 @@
+// Implementation of render/clip.h.
 #include "render/clip.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Implementation of render/covered_pixels.h.
 #include "render/covered_pixels.h"
 
 #include <algorithm>

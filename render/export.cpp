@@ -1,3 +1,4 @@
+// Implementation of render/export.h.
 #include "render/export.h"
 
 #include "core/srgb_transfer.h"

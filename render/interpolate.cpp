@@ -1,3 +1,4 @@
+// Implementation of render/interpolate.h.
 #include "render/interpolate.h"
 
 #include <algorithm>

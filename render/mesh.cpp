@@ -1,3 +1,4 @@
+// Implementation of render/mesh.h.
 #include "render/mesh.h"
 
 #include <stdexcept>

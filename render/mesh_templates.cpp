@@ -1,3 +1,4 @@
+// Implementation of render/mesh_templates.h.
 #include "render/mesh_templates.h"
 
 #include <Eigen/Core>

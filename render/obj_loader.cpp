@@ -1,3 +1,4 @@
+// Implementation of render/obj_loader.h.
 #include "render/obj_loader.h"
 
 #include "render/texture_image.h"

@@ -1,3 +1,4 @@
+// Implementation of render/raster_topology.h.
 #include "render/raster_topology.h"
 
 #include <algorithm>

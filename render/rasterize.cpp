@@ -1,3 +1,4 @@
+// Implementation of render/rasterize.h.
 #include "render/rasterize.h"
 #include "render/raster_binning.h"
 

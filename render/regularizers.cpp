@@ -1,3 +1,4 @@
+// Implementation of render/regularizers.h.
 #include "render/regularizers.h"
 
 #include <Eigen/Core>

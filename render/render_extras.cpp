@@ -1,3 +1,4 @@
+// Implementation of render/render_extras.h.
 #include "render/render_extras.h"
 
 #include <cmath>

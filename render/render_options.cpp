@@ -1,3 +1,4 @@
+// Implementation of render/render_options.h.
 #include "render/render_options.h"
 
 #include <cmath>

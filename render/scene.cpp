@@ -1,3 +1,4 @@
+// Implementation of render/scene.h.
 #include "render/scene.h"
 
 #include "core/parameter.h"

@@ -1,3 +1,4 @@
+// Implementation of render/scene_light.h.
 #include "render/scene_light.h"
 
 #include "render/export.h"

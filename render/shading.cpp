@@ -1,3 +1,4 @@
+// Implementation of render/shading.h.
 #include "render/shading.h"
 
 #include <Eigen/Core>

@@ -1,3 +1,4 @@
+// Implementation of render/soft_rasterize.h.
 #include "render/soft_rasterize.h"
 #include "render/raster_binning.h"
 

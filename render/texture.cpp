@@ -1,3 +1,4 @@
+// Implementation of render/texture.h.
 #include "render/texture.h"
 
 #include <algorithm>

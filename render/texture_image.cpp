@@ -1,3 +1,4 @@
+// Implementation of render/texture_image.h.
 #include "render/texture_image.h"
 
 #include "core/srgb_transfer.h"

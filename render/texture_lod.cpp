@@ -1,3 +1,4 @@
+// Implementation of render/texture_lod.h.
 #include "render/texture_lod.h"
 
 #include "render/raster_binning.h"

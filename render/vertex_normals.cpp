@@ -1,3 +1,4 @@
+// Implementation of render/vertex_normals.h.
 #include "render/vertex_normals.h"
 
 #include <Eigen/Core>

@@ -1,3 +1,4 @@
+// Implementation of app/cli/progress.h.
 #include "app/cli/progress.h"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// Implementation of app/gui/dashboard.h.
 #include "app/gui/dashboard.h"
 
 #include <imgui.h>

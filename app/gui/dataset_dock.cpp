@@ -1,3 +1,4 @@
+// Implementation of app/gui/dataset_dock.h.
 #include "app/gui/dataset_dock.h"
 
 #include "app/gui/panel_image.h"

@@ -1,3 +1,4 @@
+// Implementation of app/gui/groups_panel.h.
 #include "app/gui/groups_panel.h"
 
 namespace invgfx {

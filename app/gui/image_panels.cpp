@@ -1,3 +1,4 @@
+// Implementation of app/gui/image_panels.h.
 #include "app/gui/image_panels.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Implementation of app/gui/imgui_widget.h.
 #include "app/gui/imgui_widget.h"
 
 #include <imgui.h>

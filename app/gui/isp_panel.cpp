@@ -1,3 +1,4 @@
+// Implementation of app/gui/isp_panel.h.
 #include "app/gui/isp_panel.h"
 
 #include <algorithm>

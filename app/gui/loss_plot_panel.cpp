@@ -1,3 +1,4 @@
+// Implementation of app/gui/loss_plot_panel.h.
 #include "app/gui/loss_plot_panel.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Implementation of app/gui/loss_weights_panel.h.
 #include "app/gui/loss_weights_panel.h"
 
 #include <cstring>

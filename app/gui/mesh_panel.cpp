@@ -1,3 +1,4 @@
+// Implementation of app/gui/mesh_panel.h.
 #include "app/gui/mesh_panel.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Implementation of app/gui/mesh_view.h.
 #include "app/gui/mesh_view.h"
 
 #include "app/gui/panel_image.h"

@@ -1,3 +1,4 @@
+// Implementation of app/gui/panel.h.
 #include "app/gui/panel.h"
 
 namespace invgfx {

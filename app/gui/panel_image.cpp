@@ -1,3 +1,4 @@
+// Implementation of app/gui/panel_image.h.
 #include "app/gui/panel_image.h"
 
 #include "core/srgb_transfer.h"

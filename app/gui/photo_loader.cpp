@@ -1,3 +1,4 @@
+// Implementation of app/gui/photo_loader.h.
 #include "app/gui/photo_loader.h"
 
 namespace invgfx {

@@ -1,3 +1,4 @@
+// Implementation of app/gui/raster_panel.h.
 #include "app/gui/raster_panel.h"
 
 namespace invgfx {

@@ -1,3 +1,4 @@
+// Implementation of app/gui/run_panel.h.
 #include "app/gui/run_panel.h"
 
 namespace invgfx {

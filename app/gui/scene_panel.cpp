@@ -1,3 +1,4 @@
+// Implementation of app/gui/scene_panel.h.
 #include "app/gui/scene_panel.h"
 
 #include <algorithm>

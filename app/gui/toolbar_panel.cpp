@@ -1,3 +1,4 @@
+// Implementation of app/gui/toolbar_panel.h.
 #include "app/gui/toolbar_panel.h"
 
 namespace invgfx {

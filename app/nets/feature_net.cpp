@@ -1,3 +1,4 @@
+// Implementation of app/nets/feature_net.h.
 #include "app/nets/feature_net.h"
 
 #include "core/activations.h"

@@ -1,3 +1,4 @@
+// Implementation of app/nets/raw_denoiser.h.
 #include "app/nets/raw_denoiser.h"
 
 #include "core/activations.h"

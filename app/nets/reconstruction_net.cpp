@@ -1,3 +1,4 @@
+// Implementation of app/nets/reconstruction_net.h.
 #include "app/nets/reconstruction_net.h"
 
 namespace invgfx {

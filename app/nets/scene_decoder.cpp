@@ -1,3 +1,4 @@
+// Implementation of app/nets/scene_decoder.h.
 #include "app/nets/scene_decoder.h"
 
 #include "core/activations.h"

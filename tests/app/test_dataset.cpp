@@ -1,3 +1,6 @@
+// Datasets: folders of photos with unreadable files skipped and photos letterboxed, mask folders
+// matched by stem (and inverted), clear errors, automatic masks, cancelling, atomic writes, and RAW
+// photos (CFA phase, levels, orientation).
 #include "core/atomic_file.h"
 #include "app/dataset.h"
 #include "isp/cfa.h"

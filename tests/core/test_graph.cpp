@@ -1,3 +1,5 @@
+// Tensors keep their storage; a graph accumulates the gradients of a value that fans out; the
+// finite-difference checker passes a correct gradient and catches a wrong one.
 #include "core/gradcheck.h"
 #include "core/graph.h"
 
