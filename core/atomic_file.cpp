@@ -20,7 +20,11 @@ void write_file_atomically(const fs::path& path, const std::function<void(std::o
   if (!fs::is_directory(dir, ec))
     throw std::runtime_error(path.string() + ": cannot write: folder " + dir.string() + " does not exist");
   std::random_device rd;
-  const fs::path tmp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(rd()));
+  std::string name = ".";  // appended rather than operator+, which trips GCC 12's -Wrestrict when inlined
+  name += path.filename().string();
+  name += ".tmp";
+  name += std::to_string(rd());
+  const fs::path tmp = dir / name;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out)
