@@ -5,6 +5,7 @@
 #include "core/conv2d.h"
 #include "core/init.h"
 #include "core/linear.h"
+#include "core/reshape.h"
 #include "core/sequential.h"
 #include "core/upsample.h"
 #include "render/regularizers.h"
@@ -22,27 +23,6 @@ namespace {
 // hidden blocks up to T/2 and the output conv at T (for T = 128: ≈ 7 M multiply-adds per image).
 constexpr int kTextureBaseChannels = 64, kTextureMinChannels = 8, kTextureGrid = 4;
 constexpr double kLeakySlope = 0.2;
-
-// Reinterprets N×F as N×C×H×W (same storage order), so the texture decoder is one Sequential.
-template <class T>
-class ReshapeT : public UnaryNodeT<T> {
- public:
-  ReshapeT(int64_t c, int64_t h, int64_t w) : c_(c), h_(h), w_(w) {}
-  std::string name() const override { return "reshape"; }
-  using UnaryNodeT<T>::forward;
-  using UnaryNodeT<T>::backward;
-  void forward(const TensorT<T>& x, TensorT<T>& y) override {
-    y.resize({x.dim(0), c_, h_, w_});
-    std::copy(x.begin(), x.end(), y.begin());
-  }
-  void backward(const TensorT<T>& x, const TensorT<T>&, const TensorT<T>& dL_dy, TensorT<T>* dL_dx) override {
-    if (!dL_dx) return;
-    for (int64_t i = 0; i < x.numel(); ++i) (*dL_dx)[i] += dL_dy[i];
-  }
-
- private:
-  int64_t c_, h_, w_;
-};
 
 template <class T>
 T sigmoid(T x) {
