@@ -28,7 +28,14 @@ nlohmann::json config_or_default(const nlohmann::json& config_isp) {
   return nlohmann::json::parse(f);
 }
 
-std::vector<Parameter*> parameters_of(IspPipeline& isp) { return collect_parameters<float>(isp); }
+// The pipeline's parameters as its traversal lists them (the optimizer's and the photo side's view).
+std::vector<Parameter*> parameters_of(IspPipeline& isp) {
+  std::vector<Parameter*> out;
+  Traversal t;
+  t.parameter = [&](Parameter& p) { out.push_back(&p); };
+  isp.traverse(t);
+  return out;
+}
 
 }  // namespace
 
