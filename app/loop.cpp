@@ -204,8 +204,7 @@ StepInfo Loop::step() {
   ++r.steps_run;
   r.seconds_run += info.seconds;
   const LoopConfig& c = r.config;
-  if (c.checkpoint_interval > 0 && !c.checkpoint_path.empty() && r.state.iteration % c.checkpoint_interval == 0 &&
-      r.phase() != LoopPhase::kDone)
+  if (c.checkpoint_interval > 0 && !c.checkpoint_path.empty() && r.state.iteration % c.checkpoint_interval == 0)
     save_session(c.checkpoint_path);
   return info;
 }
