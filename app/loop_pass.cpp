@@ -71,12 +71,8 @@ const Tensor* LoopPass::pixel_weight(int photo) const {
 
 void LoopPass::run(std::span<const int> photos, SceneSource& source, CameraIsp& camera, FeatureTerm& features,
                    const LossWeights& weights, bool grad, StageTimes& times) {
-  const int B = static_cast<int>(photos.size());
-  if (B < 1 || B > slots()) throw std::invalid_argument("loop pass: a batch of " + std::to_string(B) + " photos");
-  scenes_ = &scenes_by_batch_[static_cast<size_t>(B)];
-  develop_photos(photos, camera, times);
-  source.forward(photos, photos_, *scenes_, times);
-  render(B, times);
+  decode(photos, source, camera, times);
+  render(static_cast<int>(photos.size()), times);
   {
     StageTimer t(times, LoopStage::kMosaic);
     camera.mosaic(rgb_, raw_);
@@ -86,9 +82,7 @@ void LoopPass::run(std::span<const int> photos, SceneSource& source, CameraIsp& 
     camera.develop(raw_, srgb_);
   }
   losses(photos, features, weights, grad, times);
-  if (grad) {
-    backward(photos, source, camera, times);
-  }
+  if (grad) backward(photos, source, camera, times);
 }
 
 const std::vector<Scene>& LoopPass::decode(std::span<const int> photos, SceneSource& source, CameraIsp& camera,
