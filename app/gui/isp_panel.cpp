@@ -140,7 +140,7 @@ void IspPanel::draw_field(const PanelContext& ctx, const CameraField& f) {
       std::snprintf(range, sizeof range, "\nrange [%g, %g]", spec.lo, spec.hi);
       tip += range;
     }
-    if (spec.has(field_flags::kDifferentiable)) tip += "\nlearnable: the fit moves it";
+    if (spec.has(field_flags::kDifferentiable)) tip += "\ndifferentiable: a parameter gradients reach";
     if (fixed) tip += "\nfixed during a fit (it changes the shape of parameters or outputs)";
     ImGui::SetTooltip("%s", tip.c_str());
   }
