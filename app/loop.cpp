@@ -176,6 +176,7 @@ StepInfo Loop::step() {
   StepVerdict verdict;
   {
     StageTimer t(info.timings, LoopStage::kStep);
+    r.guard.keep(r.step_optimizers);
     verdict = r.guard.prepare(r.step_optimizers, loss);
     if (verdict.ok) {
       r.guard.apply(r.step_optimizers);

@@ -39,9 +39,13 @@ StepVerdict DivergenceGuardT<T>::prepare(std::span<OptimizerT<T>* const> opts, d
 }
 
 template <class T>
+void DivergenceGuardT<T>::keep(std::span<OptimizerT<T>* const> opts) {
+  for (OptimizerT<T>* o : opts) o->keep();
+}
+
+template <class T>
 void DivergenceGuardT<T>::apply(std::span<OptimizerT<T>* const> opts) {
   if (prepared_.size() != opts.size()) throw std::logic_error("DivergenceGuard::apply: not the prepared optimizers");
-  for (OptimizerT<T>* o : opts) o->keep();
   for (size_t k = 0; k < opts.size(); ++k) opts[k]->apply(prepared_[k]);
 }
 

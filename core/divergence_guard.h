@@ -9,9 +9,10 @@
 // steps, or every process rolls back.
 //
 // One guarded step:
+//   guard.keep(opts);                             // a copy of every optimizer's values and state
 //   StepVerdict v = guard.prepare(opts, loss);   // nothing changed yet; combine v across processes
 //   if (v.ok) {
-//     guard.apply(opts);                          // keeps a copy, then steps every optimizer
+//     guard.apply(opts);                          // steps every optimizer
 //     ... project the new values (clamps) ...
 //     v = guard.check_values(opts);               // combine again
 //     if (!v.ok) guard.rollback(opts);
@@ -44,9 +45,13 @@ struct StepVerdict {
 template <class T>
 class DivergenceGuardT {
  public:
+  // Keeps every optimizer's values and state for rollback. (Before prepare: the copy then sits
+  // between the backward and the gradient norm, as the backup always did, so the norm's pass and the
+  // update's read the gradients back to back.)
+  void keep(std::span<OptimizerT<T>* const> opts);
   // The loss and every non-frozen gradient of every optimizer finite (each optimizer's prepare()).
   StepVerdict prepare(std::span<OptimizerT<T>* const> opts, double loss);
-  // After a prepare that allowed the step: keeps every optimizer's values and state, then steps each.
+  // After a prepare that allowed the step: steps each optimizer.
   void apply(std::span<OptimizerT<T>* const> opts);
   // Every non-frozen parameter value finite after the step.
   StepVerdict check_values(std::span<OptimizerT<T>* const> opts) const;

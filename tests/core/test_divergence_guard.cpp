@@ -47,6 +47,7 @@ TEST(DivergenceGuard, NonFiniteGradientsAreRefusedBeforeAnythingChanges) {
   std::vector<Optimizer*> opts = {owned[0].get(), owned[1].get()};
   DivergenceGuard guard;
   p.set_grads(1.f);
+  guard.keep(opts);
   ASSERT_TRUE(guard.prepare(opts, 1.0).ok);
   guard.apply(opts);
   const std::string adam0 = owned[0]->save_state(), sgd0 = owned[1]->save_state();
@@ -73,6 +74,7 @@ TEST(DivergenceGuard, NonFiniteNewValuesRollBackValuesAndStateOfAdamAndSgd) {
   DivergenceGuard guard;
   for (int k = 0; k < 3; ++k) {  // some history in the moments and the momentum buffer
     p.set_grads(0.5f + static_cast<float>(k));
+    guard.keep(opts);
     ASSERT_TRUE(guard.prepare(opts, 1.0).ok);
     guard.apply(opts);
     ASSERT_TRUE(guard.check_values(opts).ok);
@@ -85,6 +87,7 @@ TEST(DivergenceGuard, NonFiniteNewValuesRollBackValuesAndStateOfAdamAndSgd) {
   huge.lr = 1e300;
   owned[1]->set_group("light", huge);
   p.set_grads(1.f);
+  guard.keep(opts);
   ASSERT_TRUE(guard.prepare(opts, 1.0).ok);
   guard.apply(opts);
   const StepVerdict v = guard.check_values(opts);
@@ -99,6 +102,7 @@ TEST(DivergenceGuard, NonFiniteNewValuesRollBackValuesAndStateOfAdamAndSgd) {
 
   // A sane rate afterwards steps from the restored state.
   owned[1]->set_group("light", GroupSettings{});
+  guard.keep(opts);
   ASSERT_TRUE(guard.prepare(opts, 1.0).ok);
   guard.apply(opts);
   EXPECT_TRUE(guard.check_values(opts).ok);
