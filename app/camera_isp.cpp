@@ -9,13 +9,16 @@
 
 namespace invgfx {
 
-struct CameraIsp::PhotoSide {
+// A copy of the camera's ISP (and, on the render side, of its sensor) that follows it.
+struct CameraIsp::Copy {
   CfaPattern cfa = CfaPattern::RGGB;
   IspPipeline isp;
-  std::vector<Parameter*> parameters;  // traversal order, as the render side's
-  uint64_t fields_version = 0;
-  std::vector<int> rows;               // the photos of the current batch developed here
-  Tensor in, out, d_out, d_in;
+  Sensor sensor;
+  std::vector<Parameter*> parameters, sensor_parameters;  // traversal order, as the camera's
+  uint64_t fields_version = ~uint64_t{0};                 // of the last fields taken from the camera
+  std::vector<int> rows;                                  // photo side: the photos of the batch here
+  Tensor in, out, d_out, d_in;                            // the ISP's input and output, and gradients
+  Tensor raw, d_raw;                                      // render side: the sensor's output
 };
 
 namespace {
@@ -28,13 +31,39 @@ nlohmann::json config_or_default(const nlohmann::json& config_isp) {
   return nlohmann::json::parse(f);
 }
 
-// The pipeline's parameters as its traversal lists them (the optimizer's and the photo side's view).
-std::vector<Parameter*> parameters_of(IspPipeline& isp) {
+// An object's parameters as its traversal lists them (the optimizer's and the copies' view).
+template <class Traversable>
+std::vector<Parameter*> parameters_of(Traversable& object) {
   std::vector<Parameter*> out;
   Traversal t;
   t.parameter = [&](Parameter& p) { out.push_back(&p); };
-  isp.traverse(t);
+  object.traverse(t);
   return out;
+}
+
+// `to` takes the plain (not differentiable) fields of `from`, which lists the same fields in the
+// same order; the differentiable ones come with the parameters.
+template <class Traversable>
+void copy_plain_fields(Traversable& from, Traversable& to) {
+  std::vector<std::vector<double>> values;
+  Traversal get;
+  get.field = [&](const FieldSpec& spec, std::vector<double>& v) {
+    if (!spec.has(field_flags::kDifferentiable)) values.push_back(v);
+  };
+  from.traverse(get);
+  size_t k = 0;
+  Traversal set;
+  set.field = [&](const FieldSpec& spec, std::vector<double>& v) {
+    if (!spec.has(field_flags::kDifferentiable) && k < values.size()) v = values[k++];
+  };
+  to.traverse(set);
+}
+
+void copy_values(const std::vector<Parameter*>& from, const std::vector<Parameter*>& to) {
+  for (size_t i = 0; i < from.size(); ++i) {
+    std::memcpy(to[i]->value.data(), from[i]->value.data(), sizeof(float) * static_cast<size_t>(from[i]->value.numel()));
+    to[i]->requires_grad = from[i]->requires_grad;
+  }
 }
 
 }  // namespace
@@ -77,58 +106,94 @@ CameraIsp::CameraIsp(const nlohmann::json& config_isp, const IspRawSettings* raw
 
 CameraIsp::~CameraIsp() = default;
 
-void CameraIsp::mosaic_backward(const Tensor& rgb, const Tensor& raw, const Tensor& dL_draw, Tensor& dL_drgb) {
+// The copy follows the camera: plain fields when one changed since it last looked, then every
+// parameter's value and learnable flag.
+void CameraIsp::follow(Copy& c, bool with_sensor) {
+  if (c.fields_version != fields_version_) {
+    copy_plain_fields(isp_, c.isp);
+    c.isp.set_cfa(c.cfa);
+    c.parameters = parameters_of(c.isp);
+    if (c.parameters.size() != isp_parameters_.size())
+      throw std::logic_error("camera: a copy of the ISP lists other parameters than the camera's");
+    if (with_sensor) {
+      copy_plain_fields(sensor_, c.sensor);
+      c.sensor.set_cfa(sensor_.cfa());
+      c.sensor_parameters = parameters_of(c.sensor);
+    }
+    c.fields_version = fields_version_;
+  }
+  copy_values(isp_parameters_, c.parameters);
+  if (with_sensor) {
+    Traversal t;
+    size_t i = 0;
+    t.parameter = [&](Parameter& p) {
+      std::memcpy(c.sensor_parameters[i]->value.data(), p.value.data(), sizeof(float) * static_cast<size_t>(p.value.numel()));
+      c.sensor_parameters[i++]->requires_grad = p.requires_grad;
+    };
+    sensor_.traverse(t);
+    c.sensor.set_frame(sensor_.frame());
+  }
+}
+
+// The copy's parameter gradients belong to the camera's ISP.
+void CameraIsp::add_gradients(const Copy& c) {
+  for (size_t i = 0; i < isp_parameters_.size(); ++i) {
+    Parameter& to = *isp_parameters_[i];
+    const Parameter& from = *c.parameters[i];
+    if (!to.requires_grad || from.grad.numel() != to.value.numel()) continue;
+    if (to.grad.numel() != to.value.numel()) to.zero_grad();
+    for (int64_t k = 0; k < from.grad.numel(); ++k) to.grad[k] += from.grad[k];
+  }
+}
+
+void CameraIsp::begin_batch(int slots) {
+  while (static_cast<int>(slots_.size()) < slots) {
+    auto c = std::make_unique<Copy>();
+    c->cfa = isp_.cfa();
+    c->isp = IspPipeline::from_json(isp_.to_json());
+    c->sensor.set_first_item(static_cast<int64_t>(slots_.size()));  // noise as the batch's item
+    slots_.push_back(std::move(c));
+  }
+  for (int b = 0; b < slots; ++b) follow(*slots_[static_cast<size_t>(b)], true);
+}
+
+void CameraIsp::mosaic(int slot, const Tensor& rgb) {
+  Copy& c = *slots_[static_cast<size_t>(slot)];
+  c.sensor.forward(rgb, c.raw);
+}
+
+void CameraIsp::develop(int slot, Tensor& srgb) {
+  Copy& c = *slots_[static_cast<size_t>(slot)];
+  c.isp.forward(c.raw, srgb);
+}
+
+void CameraIsp::develop_backward(int slot, const Tensor& srgb, const Tensor& dL_dsrgb) {
+  Copy& c = *slots_[static_cast<size_t>(slot)];
+  for (Parameter* p : c.parameters) p->zero_grad();
+  c.d_raw.resize(c.raw.shape());
+  c.d_raw.zero();
+  c.isp.backward(c.raw, srgb, dL_dsrgb, &c.d_raw);
+}
+
+void CameraIsp::mosaic_backward(int slot, const Tensor& rgb, Tensor& dL_drgb) {
+  Copy& c = *slots_[static_cast<size_t>(slot)];
   dL_drgb.resize(rgb.shape());
   dL_drgb.zero();
-  sensor_.backward(rgb, raw, dL_draw, &dL_drgb);
+  c.sensor.backward(rgb, c.raw, c.d_raw, &dL_drgb);
 }
 
-void CameraIsp::develop_backward(const Tensor& raw, const Tensor& srgb, const Tensor& dL_dsrgb, Tensor& dL_draw) {
-  dL_draw.resize(raw.shape());
-  dL_draw.zero();
-  isp_.backward(raw, srgb, dL_dsrgb, &dL_draw);
+void CameraIsp::end_backward(int slots) {
+  for (int b = 0; b < slots; ++b) add_gradients(*slots_[static_cast<size_t>(b)]);
 }
 
-CameraIsp::PhotoSide& CameraIsp::photo_side(CfaPattern cfa) {
+CameraIsp::Copy& CameraIsp::photo_copy(CfaPattern cfa) {
   for (auto& s : photo_sides_)
     if (s->cfa == cfa) return *s;
-  auto side = std::make_unique<PhotoSide>();
-  side->cfa = cfa;
-  side->isp = IspPipeline::from_json(isp_.to_json());
-  side->isp.set_cfa(cfa);
-  side->fields_version = ~uint64_t{0};
-  photo_sides_.push_back(std::move(side));
+  auto c = std::make_unique<Copy>();
+  c->cfa = cfa;
+  c->isp = IspPipeline::from_json(isp_.to_json());
+  photo_sides_.push_back(std::move(c));
   return *photo_sides_.back();
-}
-
-// The photo side follows the render side: plain fields when they changed (through the traversal, in
-// the same order on both), then every parameter's values and learnable flag.
-void CameraIsp::sync(PhotoSide& side) {
-  if (side.fields_version != fields_version_) {
-    std::vector<std::vector<double>> values;
-    Traversal get;
-    get.field = [&](const FieldSpec& spec, std::vector<double>& v) {
-      if (!spec.has(field_flags::kDifferentiable)) values.push_back(v);
-    };
-    isp_.traverse(get);
-    size_t k = 0;
-    Traversal set;
-    set.field = [&](const FieldSpec& spec, std::vector<double>& v) {
-      if (!spec.has(field_flags::kDifferentiable) && k < values.size()) v = values[k++];
-    };
-    side.isp.traverse(set);
-    side.isp.set_cfa(side.cfa);
-    side.parameters = parameters_of(side.isp);
-    if (side.parameters.size() != isp_parameters_.size())
-      throw std::logic_error("camera: the photo side's ISP lists other parameters than the render side's");
-    side.fields_version = fields_version_;
-  }
-  for (size_t i = 0; i < isp_parameters_.size(); ++i) {
-    Parameter& from = *isp_parameters_[i];
-    Parameter& to = *side.parameters[i];
-    std::memcpy(to.value.data(), from.value.data(), sizeof(float) * static_cast<size_t>(from.value.numel()));
-    to.requires_grad = from.requires_grad;
-  }
 }
 
 void CameraIsp::develop_photos(const Tensor& raw, std::span<const CfaPattern> cfa, Tensor& srgb) {
@@ -140,15 +205,11 @@ void CameraIsp::develop_photos(const Tensor& raw, std::span<const CfaPattern> cf
     in = &raw_out_;
   }
   srgb.resize({R, 3, S, S});
-  raw_side_.resize(static_cast<size_t>(R));
   for (auto& s : photo_sides_) s->rows.clear();
-  for (int64_t r = 0; r < R; ++r) {
-    PhotoSide& side = photo_side(cfa[static_cast<size_t>(r)]);
-    side.rows.push_back(static_cast<int>(r));
-  }
+  for (int64_t r = 0; r < R; ++r) photo_copy(cfa[static_cast<size_t>(r)]).rows.push_back(static_cast<int>(r));
   for (auto& s : photo_sides_) {
     if (s->rows.empty()) continue;
-    sync(*s);
+    follow(*s, false);
     const int64_t n = static_cast<int64_t>(s->rows.size());
     s->in.resize({n, 1, S, S});
     for (int64_t k = 0; k < n; ++k)
@@ -178,14 +239,7 @@ void CameraIsp::develop_photos_backward(const Tensor& dL_dsrgb) {
     for (int64_t k = 0; k < n; ++k)
       std::memcpy(d_raw_out_.data() + s->rows[static_cast<size_t>(k)] * plane, s->d_in.data() + k * plane,
                   sizeof(float) * static_cast<size_t>(plane));
-    // The photo side's parameter gradients belong to the same ISP.
-    for (size_t i = 0; i < isp_parameters_.size(); ++i) {
-      Parameter& to = *isp_parameters_[i];
-      const Parameter& from = *s->parameters[i];
-      if (!to.requires_grad || from.grad.numel() != to.value.numel()) continue;
-      if (to.grad.numel() != to.value.numel()) to.zero_grad();
-      for (int64_t k = 0; k < from.grad.numel(); ++k) to.grad[k] += from.grad[k];
-    }
+    add_gradients(*s);
   }
   if (denoiser_) denoiser_->backward(*raw_in_, raw_out_, d_raw_out_, nullptr);
 }

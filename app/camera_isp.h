@@ -1,14 +1,16 @@
 // The camera the loop fits, as one object: the sensor stage that mosaics the linear render and the ISP
-// that develops it, both run on whole batches (N×C×S×S), so one pipeline serves every photo of a batch
-// and there are no per-photo copies to keep in step; the photo side, which develops real RAW photos
-// with the same ISP (one more pipeline per CFA layout, because its forward state must survive until
-// its own backward), kept in step with the render side through the traversal — parameter values and
-// plain fields alike; the optional RAW denoiser in front of it; the ISP prior's anchor θ0; and the
-// optimizer of the ISP's and the denoiser's parameters.
+// that develops it, the development of real RAW photos by the same ISP, the optional RAW denoiser in
+// front of that, the ISP prior's anchor θ0, and the optimizer of the ISP's and the denoiser's
+// parameters.
 //
-// The camera's fields (core/traverse.h) are the sensor's ("sensor.exposure", …, "sensor.enabled")
-// and the ISP stages' ("sharpen.sigma", …, "<stage>.enabled"). A field set through traverse() takes
-// effect at the next forward, on both sides; call fields_changed() after such a traversal.
+// The camera's own sensor and ISP hold the parameters and the fields (core/traverse.h: the sensor's
+// "sensor.exposure", …, the stages' "sharpen.sigma", …, and "<stage>.enabled"). What runs are copies
+// that follow them through the traversal — parameter values every batch, plain fields whenever one
+// changed (fields_changed()) — so an edit reaches every image: one copy per photo of a batch on the
+// render side (each develops its photo on its own thread, its intermediates in cache: faster than the
+// whole batch stage by stage), and one per CFA layout on the photo side (the forward state of a copy
+// must live until its own backward). The copies' parameter gradients are summed back into the
+// camera's in a fixed order.
 #pragma once
 
 #include "app/nets/raw_denoiser.h"
@@ -37,12 +39,16 @@ class CameraIsp {
   IspPipeline& isp() { return isp_; }
   RawDenoiser* denoiser() { return denoiser_.get(); }
 
-  // Render side, on batches: linear RGB B×3×S×S → RAW B×1×S×S → sRGB B×3×S×S. The backwards resize
-  // and zero their output gradient and add into the parameters' gradients.
-  void mosaic(const Tensor& rgb, Tensor& raw) { sensor_.forward(rgb, raw); }
-  void mosaic_backward(const Tensor& rgb, const Tensor& raw, const Tensor& dL_draw, Tensor& dL_drgb);
-  void develop(const Tensor& raw, Tensor& srgb) { isp_.forward(raw, srgb); }
-  void develop_backward(const Tensor& raw, const Tensor& srgb, const Tensor& dL_dsrgb, Tensor& dL_draw);
+  // Render side, one photo per slot: begin_batch brings the slots' copies in step with the camera;
+  // then, each slot on its own (slots may run on different threads), linear RGB 3×S×S → RAW → sRGB
+  // 3×S×S and back (the backwards resize and zero their output gradient); end_backward adds the
+  // slots' parameter gradients to the camera's, in slot order.
+  void begin_batch(int slots);
+  void mosaic(int slot, const Tensor& rgb);
+  void develop(int slot, Tensor& srgb);
+  void develop_backward(int slot, const Tensor& srgb, const Tensor& dL_dsrgb);
+  void mosaic_backward(int slot, const Tensor& rgb, Tensor& dL_drgb);
+  void end_backward(int slots);
 
   // Photo side: RAW photos R×1×S×S (cfa[r] the layout of photo r) → denoiser → ISP → sRGB R×3×S×S.
   void develop_photos(const Tensor& raw, std::span<const CfaPattern> cfa, Tensor& srgb);
@@ -65,9 +71,10 @@ class CameraIsp {
   nlohmann::json to_json() const;
 
  private:
-  struct PhotoSide;
-  PhotoSide& photo_side(CfaPattern cfa);
-  void sync(PhotoSide& side);
+  struct Copy;
+  Copy& photo_copy(CfaPattern cfa);
+  void follow(Copy& copy, bool with_sensor);
+  void add_gradients(const Copy& copy);
 
   Sensor sensor_;
   IspPipeline isp_;
@@ -77,12 +84,12 @@ class CameraIsp {
   std::vector<Parameter*> anchored_;        // learnable ISP parameters, with θ0 below
   std::vector<Tensor> anchor_;
   std::unique_ptr<Optimizer> optimizer_;
-
-  std::vector<std::unique_ptr<PhotoSide>> photo_sides_;  // one per CFA layout seen
   uint64_t fields_version_ = 0;
-  const Tensor* raw_in_ = nullptr;  // the RAW batch of the last develop_photos
+
+  std::vector<std::unique_ptr<Copy>> slots_;        // render side, one per photo of a batch
+  std::vector<std::unique_ptr<Copy>> photo_sides_;  // photo side, one per CFA layout seen
+  const Tensor* raw_in_ = nullptr;                  // the RAW batch of the last develop_photos
   Tensor raw_out_, d_raw_out_;
-  std::vector<int> raw_side_;  // per RAW photo of the batch: its photo side
 };
 
 }  // namespace invgfx

@@ -72,14 +72,20 @@ const Tensor* LoopPass::pixel_weight(int photo) const {
 void LoopPass::run(std::span<const int> photos, SceneSource& source, CameraIsp& camera, FeatureTerm& features,
                    const LossWeights& weights, bool grad, StageTimes& times) {
   decode(photos, source, camera, times);
-  render(static_cast<int>(photos.size()), times);
+  const int B = static_cast<int>(photos.size());
+  render(B, times);
   {
     StageTimer t(times, LoopStage::kMosaic);
-    camera.mosaic(rgb_, raw_);
+    camera.begin_batch(B);
+    for_each_item(B, [&](int b) { camera.mosaic(b, slot(b).rgb); });
   }
   {
     StageTimer t(times, LoopStage::kDevelop);
-    camera.develop(raw_, srgb_);
+    srgb_.resize({B, 3, size_, size_});
+    for_each_item(B, [&](int b) {
+      camera.develop(b, slot(b).render);
+      put_item(slot(b).render, srgb_, b);
+    });
   }
   losses(photos, features, weights, grad, times);
   if (grad) backward(photos, source, camera, times);
@@ -126,11 +132,9 @@ void LoopPass::develop_photos(std::span<const int> photos, CameraIsp& camera, St
 
 void LoopPass::render(int B, StageTimes& times) {
   StageTimer t(times, LoopStage::kRender);
-  rgb_.resize({B, 3, size_, size_});
   for_each_item(B, [&](int b) {
     PassSlot& s = slot(b);
     s.renderer.forward(scene(b), s.rgb, s.alpha);
-    put_item(s.rgb, rgb_, b);
   });
 }
 
@@ -148,9 +152,7 @@ void LoopPass::losses(std::span<const int> photos, FeatureTerm& features, const 
     PassSlot& s = slot(b);
     const int photo = photos[static_cast<size_t>(b)];
     const Photo& ph = dataset_.photos[static_cast<size_t>(photo)];
-    s.render.resize({3, size_, size_});
     s.photo.resize({3, size_, size_});
-    get_item(srgb_, b, s.render);
     get_item(photos_, b, s.photo);
     PhotoTermContext c;
     c.render = &s.render;
@@ -211,19 +213,22 @@ void LoopPass::backward(std::span<const int> photos, SceneSource& source, Camera
   const int B = static_cast<int>(photos.size());
   {
     StageTimer t(times, LoopStage::kDevelopBackward);
-    camera.develop_backward(raw_, srgb_, d_srgb_, d_raw_);
+    for_each_item(B, [&](int b) {
+      PassSlot& s = slot(b);
+      get_item(d_srgb_, b, s.d_render);  // the batch terms (features) added theirs there
+      camera.develop_backward(b, s.render, s.d_render);
+    });
+    camera.end_backward(B);
   }
   {
     StageTimer t(times, LoopStage::kMosaicBackward);
-    camera.mosaic_backward(rgb_, raw_, d_raw_, d_rgb_);
+    for_each_item(B, [&](int b) { camera.mosaic_backward(b, slot(b).rgb, slot(b).d_rgb); });
   }
   std::vector<Scene>& dscenes = dscenes_by_batch_[static_cast<size_t>(B)];
   {
     StageTimer t(times, LoopStage::kRenderBackward);
     for_each_item(B, [&](int b) {
       PassSlot& s = slot(b);
-      s.d_rgb.resize(s.rgb.shape());
-      get_item(d_rgb_, b, s.d_rgb);
       s.renderer.backward(scene(b), s.d_rgb, s.d_alpha, dscenes[static_cast<size_t>(b)]);
     });
   }

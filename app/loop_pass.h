@@ -6,10 +6,10 @@
 // term's value and gradient together, loss_terms.h). The pass leaves every photo's render and terms
 // in its slot; it touches no optimizer.
 //
-// The renderer and the photo's loss nodes run per photo (one slot each, in parallel across the
-// batch); the sensor, the ISP and the feature network run once on the whole batch. Per-photo pixel
-// weights (from the masks) are built once, at construction, and never change. Buffers are reused,
-// so steady state does not allocate.
+// Every stage but the feature network runs per photo, one slot each, in parallel across the batch
+// (the camera's copies for the sensor and the ISP: camera_isp.h); the feature network runs once on
+// the whole batch. Per-photo pixel weights (from the masks) are built once, at construction, and
+// never change. Buffers are reused, so steady state does not allocate.
 #pragma once
 
 #include "app/camera_isp.h"
@@ -77,7 +77,7 @@ class LoopPass {
   std::vector<std::vector<Scene>> scenes_by_batch_, dscenes_by_batch_;  // index: batch size
   std::vector<Scene>* scenes_ = nullptr;           // of the last run
   Tensor photos_, d_photos_;                       // B×3×S×S developed photos
-  Tensor rgb_, d_rgb_, raw_, d_raw_, srgb_, d_srgb_;  // B×3, B×1, B×3 ×S×S
+  Tensor srgb_, d_srgb_;                          // B×3×S×S renders after the ISP (the feature term's)
   Tensor raw_photos_, developed_, d_developed_;    // the RAW photos of the batch: R×1, R×3 ×S×S
   std::vector<int> raw_rows_;                      // slot of each RAW photo
   std::vector<CfaPattern> raw_cfa_;

@@ -130,20 +130,21 @@ void SensorT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
   pre_clip_.resize(y.shape());
   const CfaPattern cfa = this->cfa_;
   const int64_t rows = d.n * oc * d.h;
+  const int64_t first_row = first_item_ * oc * d.h;  // noise draws: as rows of a batch from first_item_
 #pragma omp parallel for schedule(static) if (rows * d.w >= isp_detail::kOmpMinWork)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = r % d.h, c = (r / d.h) % oc, n = r / (d.h * oc);
     // Seeding a Mersenne twister is costly: only the Poisson mode needs one (per row, for determinism).
     std::optional<std::mt19937_64> engine;
     if (p_.noise == SensorNoise::Poisson)
-      engine.emplace(splitmix64(p_.seed ^ splitmix64(frame_ * 0x632be59bd9b4e019ull + static_cast<uint64_t>(r))));
+      engine.emplace(splitmix64(p_.seed ^ splitmix64(frame_ * 0x632be59bd9b4e019ull + static_cast<uint64_t>(first_row + r))));
     for (int64_t j = 0; j < d.w; ++j) {
       const int64_t colour = p_.mosaic ? cfa_colour_at(cfa, static_cast<int>(i), static_cast<int>(j)) : c;
       const T m = gain * x[(n * 3 + colour) * hw + i * d.w + j];
       const int64_t o = r * d.w + j;
       T v = m;
       if (p_.noise == SensorNoise::Gaussian) {
-        const T e = static_cast<T>(hashed_normal(p_.seed, frame_, static_cast<uint64_t>(o)));
+        const T e = static_cast<T>(hashed_normal(p_.seed, frame_, static_cast<uint64_t>(first_row * d.w + o)));
         const T var = a * m + b;
         eps_[o] = e;
         if (var > T(kMinVariance)) v = m + std::sqrt(var) * e;
@@ -153,7 +154,7 @@ void SensorT<T>::forward_enabled(const TensorT<T>& x, TensorT<T>& y) {
           std::poisson_distribution<int64_t> pois(std::max(static_cast<double>(m), 0.0) / static_cast<double>(a));
           s = a * static_cast<T>(pois(*engine));
         }
-        s += std::sqrt(b) * static_cast<T>(hashed_normal(p_.seed, frame_, static_cast<uint64_t>(o)));
+        s += std::sqrt(b) * static_cast<T>(hashed_normal(p_.seed, frame_, static_cast<uint64_t>(first_row * d.w + o)));
         eps_[o] = s - m;
         v = s;
       }

@@ -15,7 +15,9 @@
 // Clipping gradient: clip_gradient = zero (the exact derivative; saturated pixels pass no gradient) or
 // pass (straight-through: ∂y/∂n = 1 everywhere, to keep gradients on blown highlights).
 // Noise draws come from a counter-based hash of (seed, frame, pixel), so they do not depend on the
-// thread count; next_frame() draws a new realisation.
+// thread count; next_frame() draws a new realisation. An image draws as item `first_item` of a batch
+// would, and a batch's items follow on from it (set_first_item), so a batch developed one image at a
+// time draws what the whole batch does.
 #include "isp/isp_stage.h"
 
 #include <cstdint>
@@ -53,6 +55,7 @@ class SensorT : public IspStageT<T> {
   void next_frame() { ++frame_; }
   uint64_t frame() const { return frame_; }
   void set_frame(uint64_t f) { frame_ = f; }
+  void set_first_item(int64_t n) { first_item_ = n; }
   void visit_parameters(const ParameterVisitor<T>& v) override { v(exposure_); v(noise_); }
 
  protected:
@@ -65,6 +68,7 @@ class SensorT : public IspStageT<T> {
   ParameterT<T> noise_{"sensor.noise", "camera", Shape{2}};  // (shot a, read b)
   SensorParams p_;
   uint64_t frame_ = 0;
+  int64_t first_item_ = 0;
   TensorT<T> pre_clip_;  // n, needed for the clip mask and the noise gradient
   TensorT<T> eps_;       // ε (gaussian) or the realised noise n − m (poisson)
 };
