@@ -7,6 +7,8 @@
 #include "isp/raw_file.h"
 #include "isp/raw_preview.h"
 
+#include "tests/temp_dir_test.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,19 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class RawPreviewTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("invgfx_preview_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+using RawPreviewTest = TempDirTest;
 
 Tensor test_mosaic(int h, int w) {
   Tensor m({1, h, w});
