@@ -1,10 +1,12 @@
 // A GoogleTest fixture with a fresh temporary folder per test (named after the suite, the test and
-// the process, so parallel ctest runs do not collide), removed afterwards.
+// the process, so parallel ctest runs do not collide), removed afterwards unless the environment
+// sets INVGFX_KEEP_TEST_FILES (to look at what a test wrote).
 #pragma once
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -19,7 +21,9 @@ class TempDirTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    if (std::getenv("INVGFX_KEEP_TEST_FILES") == nullptr) std::filesystem::remove_all(dir_);
+  }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   std::filesystem::path dir_;

@@ -1,64 +1,22 @@
 // invgfx-cli as a user runs it: --help of every command, one-line errors naming the bad file or
 // argument with a non-zero exit, and synth → fit → every output loads back → render from a new view.
 #include "render/obj_loader.h"
+#include "tests/app/cli_runner.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <tiny_gltf.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
-
-#include <sys/wait.h>
 
 namespace invgfx {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path work_dir(const std::string& name) {
-  const fs::path d = fs::path(INVGFX_BINARY_DIR) / "test_cli" / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs invgfx-cli with `args` (already shell-quoted), stdout and stderr captured.
-CliRun cli(const std::string& args, const fs::path& dir) {
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = std::string("OMP_NUM_THREADS=2 '") + INVGFX_CLI_EXE + "' " + args + " >'" + out.string() +
-                          "' 2>'" + err.string() + "' </dev/null";
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-std::string q(const fs::path& p) {
-  std::string s = "'";  // appended rather than operator+, which trips GCC 12's -Wrestrict when inlined
-  s += p.string();
-  s += "'";
-  return s;
-}
-
-bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+using namespace test_cli;
 
 TEST(Cli, HelpOfEveryCommand) {
   const fs::path d = work_dir("help");

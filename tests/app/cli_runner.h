@@ -1,0 +1,58 @@
+// Running invgfx-cli from a test as a user does: a fresh folder per test under the build tree, the
+// command's exit code, stdout and stderr captured, and shell quoting of paths.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <sys/wait.h>
+
+namespace invgfx::test_cli {
+
+namespace fs = std::filesystem;
+
+inline fs::path work_dir(const std::string& name) {
+  const fs::path d = fs::path(INVGFX_BINARY_DIR) / "test_cli" / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs invgfx-cli with `args` (already shell-quoted), stdout and stderr captured.
+inline CliRun cli(const std::string& args, const fs::path& dir) {
+  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const std::string cmd = std::string("OMP_NUM_THREADS=2 '") + INVGFX_CLI_EXE + "' " + args + " >'" + out.string() +
+                          "' 2>'" + err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  CliRun r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+inline std::string q(const fs::path& p) {
+  std::string s = "'";  // appended rather than operator+, which trips GCC 12's -Wrestrict when inlined
+  s += p.string();
+  s += "'";
+  return s;
+}
+
+inline bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+}  // namespace invgfx::test_cli
