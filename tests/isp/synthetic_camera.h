@@ -75,6 +75,7 @@ inline std::array<double, 9> camera_matrix_for(const RawImage& raw) {
   return out;
 }
 
+#ifdef INVGFX_SOURCE_DIR
 // A bundled photo (assets/samples/NAME.jpg, 512×512) shrunk by a whole factor, sRGB 3×H×W.
 inline Tensor sample_scene(const std::string& name, int shrink) {
   const JpegImage img = read_jpeg(std::string(INVGFX_SOURCE_DIR) + "/assets/samples/" + name + ".jpg");
@@ -90,6 +91,7 @@ inline Tensor sample_scene(const std::string& name, int shrink) {
       }
   return out;
 }
+#endif
 
 inline DngMetadata camera_metadata(const std::array<double, 3>& as_shot_neutral, int orientation) {
   DngMetadata md;
