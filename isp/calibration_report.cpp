@@ -42,26 +42,30 @@ void heat(float de, float& r, float& g, float& b) {
 
 }  // namespace
 
+Tensor calibration_error_image(const CalibrationImages& im) {
+  const int64_t h = im.delta_e.dim(1), w = im.delta_e.dim(2), plane = h * w;
+  Tensor out({3, h, w});
+  for (int64_t i = 0; i < plane; ++i) {
+    float rgb[3];
+    heat(im.delta_e[i], rgb[0], rgb[1], rgb[2]);
+    if (im.valid[i] == 0.f) {  // left out of the figures: dimmed and tinted blue
+      for (float& v : rgb) v *= 0.5f;
+      rgb[2] += 0.3f;
+    }
+    for (int c = 0; c < 3; ++c) out[c * plane + i] = rgb[c];
+  }
+  return out;
+}
+
 Tensor calibration_side_by_side(const CalibrationImages& im) {
   const int64_t h = im.target.dim(1), w = im.target.dim(2), W = 4 * w + 3 * kGap, plane = h * w;
   Tensor out({3, h, W}, 0.5f);
-  const Tensor* panels[3] = {&im.neutral, &im.target, &im.calibrated};
+  const Tensor error = calibration_error_image(im);
+  const Tensor* panels[4] = {&im.neutral, &im.target, &im.calibrated, &error};
   for (int p = 0; p < 4; ++p)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) {
-        const int64_t i = y * w + x, X = p * (w + kGap) + x;
-        float rgb[3];
-        if (p < 3) {
-          for (int c = 0; c < 3; ++c) rgb[c] = (*panels[p])[c * plane + i];
-        } else {
-          heat(im.delta_e[i], rgb[0], rgb[1], rgb[2]);
-          if (im.valid[i] == 0.f) {  // left out of the figures: dimmed and tinted blue
-            for (float& v : rgb) v *= 0.5f;
-            rgb[2] += 0.3f;
-          }
-        }
-        for (int c = 0; c < 3; ++c) out[(c * h + y) * W + X] = rgb[c];
-      }
+    for (int c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) out[(c * h + y) * W + p * (w + kGap) + x] = (*panels[p])[c * plane + y * w + x];
   return out;
 }
 

@@ -29,6 +29,8 @@ struct CalibrationRun {
 nlohmann::ordered_json calibration_report_json(Calibration& cal, const CalibrationRun& run, const std::string& isp_path,
                                        const std::vector<std::string>& pictures);
 
+// The ΔE₀₀ heat map of a pair as an sRGB 3×gh×gw image (the colours above).
+Tensor calibration_error_image(const CalibrationImages& images);
 // neutral | target | calibrated | ΔE₀₀ heat map, 3×gh×(4·gw + 3·gap) with grey gaps.
 Tensor calibration_side_by_side(const CalibrationImages& images);
 

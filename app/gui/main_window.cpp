@@ -1,6 +1,7 @@
 #include "app/gui/main_window.h"
 
 #include "app/fit_outputs.h"
+#include "app/gui/calibration_dialog.h"
 #include "app/gui/dataset_dock.h"
 #include "app/gui/imgui_widget.h"
 #include "core/atomic_file.h"
@@ -158,6 +159,22 @@ void MainWindow::create_actions() {
   toggle("view_mesh", tr("&3D View"), QKeySequence(Qt::CTRL | Qt::Key_3), &p.mesh);
   toggle("view_controls", tr("&Controls"), QKeySequence(Qt::CTRL | Qt::Key_4), &p.controls);
   make("help_about", tr("&About invgfx"), QKeySequence(), [this] { about(); });
+  // The ISP calibration view (app/gui/calibration_dialog.h); Use for Fits sets the next fit's ISP.
+  make("tools_calibrate_isp", tr("&Calibrate ISP from RAW + JPEG…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K), [this] {
+    auto* d = findChild<CalibrationDialog*>();
+    if (!d) {
+      d = new CalibrationDialog(this);
+      d->set_on_use_isp([this](const nlohmann::json& isp, const QString& from) {
+        LoopConfig c = current_config();
+        c.isp = isp;
+        set_config(c);
+        statusBar()->showMessage(tr("The next fit develops its renders through the calibrated ISP (%1)").arg(from), 10000);
+      });
+    }
+    d->show();
+    d->raise();
+    d->activateWindow();
+  });
 }
 
 void MainWindow::create_menus() {
@@ -213,6 +230,9 @@ void MainWindow::create_menus() {
   dock->setObjectName("view_dataset");
   dock->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
   view->addAction(dock);
+
+  QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+  tools->addAction(action("tools_calibrate_isp"));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(action("help_about"));
