@@ -249,10 +249,11 @@ void project(const std::vector<Parameter*>& params) {
 
 }  // namespace
 
-double Calibration::step() {
+double Calibration::loss(bool gradients) {
   const auto n = static_cast<float>(pairs_.size());
   const float w = static_cast<float>(options_.ssim_weight);
-  for (Parameter* p : fit_->params) p->zero_grad();
+  if (gradients)
+    for (Parameter* p : fit_->params) p->zero_grad();
   double loss = 0;
   for (size_t i = 0; i < pairs_.size(); ++i) {
     CalibrationPair& p = *pairs_[i];
@@ -261,7 +262,9 @@ double Calibration::step() {
     s.isp.forward(p.binned.image, s.dev);
     p.to_target->forward(s.dev, s.pred);
     const LossWeighting<float> fit{&p.fit_mask, nullptr, 1.f}, ssim{&p.ssim_mask, nullptr, 1.f};
-    loss += (s.charb.forward(s.pred, p.target, fit) + (w > 0 ? w * s.ssim.forward(s.pred, p.target, ssim) : 0.f)) / n;
+    loss += (static_cast<double>(s.charb.forward(s.pred, p.target, fit)) +
+             (w > 0 ? static_cast<double>(w * s.ssim.forward(s.pred, p.target, ssim)) : 0.0)) / n;
+    if (!gradients) continue;
     s.dpred.resize(s.pred.shape());
     s.dpred.zero();
     s.charb.backward(s.pred, p.target, fit, 1.f / n, &s.dpred, nullptr, nullptr);
@@ -275,11 +278,18 @@ double Calibration::step() {
       for (int64_t k = 0; k < m->grad.numel(); ++k) m->grad[k] += q->grad[k];
     add_matrix_gradients(*s.matrix, s.own, *master_, fit_->tint, fit_->fit_matrix, fit_->fit_tint);
   }
-  const StepReport r = fit_->adam->step(loss);
+  return loss;
+}
+
+const std::vector<Parameter*>& Calibration::parameters() const { return fit_->params; }
+
+double Calibration::step() {
+  const double value = loss(true);
+  const StepReport r = fit_->adam->step(value);
   if (!r.applied) throw std::runtime_error("calibration: step " + std::to_string(iteration_ + 1) + " failed: " + r.problem);
   project(fit_->params);
   ++iteration_;
-  return loss;
+  return value;
 }
 
 void Calibration::develop(size_t i, bool calibrated, Tensor& out) {

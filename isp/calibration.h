@@ -90,6 +90,11 @@ class Calibration {
   // the first step.
   double step();
   int64_t iteration() const { return iteration_; }
+  // The loss of the current parameters (what step() minimises), with its gradients in every
+  // parameter's grad when asked; and the parameters the fit optimises (those of the fitted stages,
+  // named "<stage>.<field>", and the tint "white_balance.tint").
+  double loss(bool gradients);
+  const std::vector<Parameter*>& parameters() const;
   const CalibrationOptions& options() const { return options_; }
   size_t size() const { return pairs_.size(); }
   const CalibrationPair& pair(size_t i) const { return *pairs_[i]; }
