@@ -231,10 +231,11 @@ TEST_F(CalibrationTest, GradientsOfTheWholeFitMatchFiniteDifferences) {
   // Every stage fitted, with the parameters moved off their starting point, through the whole chain:
   // shared parameters copied into the pair's pipeline, the tint and the matrix's gauge, the ISP, the
   // area resampling and Charbonnier + SSIM on the masks. The Calibration runs in float, so the check
-  // is in float: h = 2e-3 in each parameter's own unit (black level: 1 DN) and rtol 3e-2, atol 2e-5
-  // (a float loss of ~0.05 summed over 14 000 pixels is good to ~1e-8, which the central difference
-  // turns into ~1e-5 of absolute error; kinks of the tone curve and the highlight clip are crossed by
-  // a handful of pixels only).
+  // is in float: h = 2e-3 in each parameter's own unit (black level: 1 DN), rtol 3e-2 and atol 1e-4
+  // (the float loss, ~0.05 summed over 14 000 pixels, is good to ~2e-7, which the central difference
+  // turns into up to ~5e-5 of absolute error — seen on the smallest gradients, ~2e-3; kinks of the
+  // tone curve and the highlight clip are crossed by a handful of pixels only). A tint gradient off
+  // by its gain (5 %) fails this check.
   make_pair("apple", synthetic::sample_scene("apple", 4), {0.5, 1.0, 0.62}, 1);
   CalibrationOptions o = fast_options();
   o.stages = calibration_stage_names();
@@ -247,7 +248,7 @@ TEST_F(CalibrationTest, GradientsOfTheWholeFitMatchFiniteDifferences) {
     GradCheckOptions opt;
     opt.step = p->name == "black_white_level.black" || p->name == "black_white_level.white" ? 1.0 : 2e-3;
     opt.rtol = 3e-2;
-    opt.atol = 2e-5;
+    opt.atol = 1e-4;
     opt.max_elements = 6;
     const GradCheckReport r =
         check_gradient<float>(p->name, p->value.data(), p->value.numel(), analytic.data(), [&] { return cal.loss(false); }, opt);
