@@ -35,7 +35,8 @@ float png_at(const cv::Mat& m, int y, int x, int c) {
 TEST(CliCalibrate, CalibrateThenDevelopWithTheCalibratedIsp) {
   const fs::path d = work_dir("calibrate");
   write_pair(d, "apple", "apple");
-  CliRun r = cli("calibrate " + q(d / "apple.dng") + " --out " + q(d / "out" / "isp.json") + " --iters 100", d);
+  // One thread: see tests/isp/test_calibration.cpp (a fit's short parallel regions and parallel ctest).
+  CliRun r = cli("calibrate " + q(d / "apple.dng") + " --out " + q(d / "out" / "isp.json") + " --iters 100", d, 1);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "target sidecar")) << r.out;
   EXPECT_TRUE(contains(r.out, "wrote")) << r.out;
@@ -88,7 +89,7 @@ TEST(CliCalibrate, CalibrateThenDevelopWithTheCalibratedIsp) {
 // Runs a calibration that must fail: exit 1, one line on stderr containing `what`, nothing written.
 void expect_refused(const std::string& args, const fs::path& d, const std::string& what) {
   fs::remove_all(d / "out");
-  const CliRun r = cli("calibrate " + args + " --out " + q(d / "out" / "isp.json") + " --iters 5", d);
+  const CliRun r = cli("calibrate " + args + " --out " + q(d / "out" / "isp.json") + " --iters 5", d, 1);
   EXPECT_EQ(r.code, 1) << args;
   EXPECT_TRUE(contains(r.err, "invgfx-cli calibrate: error: ")) << r.err;
   EXPECT_TRUE(contains(r.err, what)) << "expected '" << what << "' in: " << r.err;

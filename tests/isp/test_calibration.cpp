@@ -24,6 +24,7 @@
 #include "tests/temp_dir_test.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -35,8 +36,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One OpenMP thread: a fit is thousands of short parallel regions, which crawl when ctest runs tests
+// side by side on two cores (each region waits for a descheduled thread); the results do not depend
+// on the thread count (every reduction runs in a fixed order), so nothing is lost.
 class CalibrationTest : public TempDirTest {
  protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    threads_ = omp_get_max_threads();
+    omp_set_num_threads(1);
+  }
+  void TearDown() override {
+    omp_set_num_threads(threads_);
+    TempDirTest::TearDown();
+  }
+
   // A DNG of `scene` and its camera JPEG beside it (stored in sensor orientation with an EXIF
   // orientation, as cameras store them). Returns the RAW; jpeg_psnr_ is the JPEG's own PSNR against
   // the picture it encodes, the floor no calibration can pass.
@@ -56,6 +70,7 @@ class CalibrationTest : public TempDirTest {
   }
 
   double jpeg_psnr_ = 0;
+  int threads_ = 1;
 };
 
 // The look of an ISP configuration from its colour matrix on, for white-balanced camera RGB colours
