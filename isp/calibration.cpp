@@ -7,7 +7,6 @@
 #include "isp/color_matrix.h"
 #include "isp/develop.h"
 #include "isp/tone_curve.h"
-#include "isp/white_balance.h"
 
 #include <algorithm>
 #include <cmath>

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/wait.h>
+
 namespace invgfx {
 namespace {
 
@@ -126,6 +128,26 @@ TEST(CliCalibrate, BadInputsFailWithOneLineAndWriteNothing) {
                  (d / "wide.jpg").string() + ": matches 0 of the RAWs by name");
   expect_refused(q(d / "apple.dng") + " --stages tone_curve,vignette", d, "unknown stage 'vignette'");
   expect_refused(q(d / "missing.dng"), d, (d / "missing.dng").string() + ": file does not exist");
+}
+
+TEST(CliCalibrate, InterruptWritesTheCalibrationSoFar) {
+  const fs::path d = work_dir("calibrate_interrupt");
+  write_pair(d, "apple", "apple");
+  // SIGINT after 3 s of a calibration far too long to finish: the step in progress completes, the
+  // calibration so far is written (marked interrupted) and the exit status is 128 + 2.
+  const std::string cmd = "OMP_NUM_THREADS=1 timeout --preserve-status -s INT 3 '" + std::string(INVGFX_CLI_EXE) +
+                          "' calibrate " + q(d / "apple.dng") + " --out " + q(d / "out" / "isp.json") +
+                          " --iters 100000 >'" + (d / "stdout.txt").string() + "' 2>'" + (d / "stderr.txt").string() + "'";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130) << slurp(d / "stderr.txt");
+  EXPECT_TRUE(contains(slurp(d / "stderr.txt"), "interrupted at iteration"));
+  ASSERT_TRUE(fs::exists(d / "out" / "isp.json"));
+  std::ifstream rf(d / "out" / "calibration.json");
+  const nlohmann::json report = nlohmann::json::parse(rf);
+  EXPECT_TRUE(report["interrupted"].get<bool>());
+  EXPECT_GT(report["iterations_done"].get<int>(), 0);
+  EXPECT_LT(report["iterations_done"].get<int>(), 100000);
 }
 
 TEST(CliCalibrate, HelpNamesTheOptions) {
