@@ -92,7 +92,8 @@ int run_calibrate(CalibrateArgs& a) {
     a.options.check();
     const std::vector<CalibrationPairSpec> specs = pair_specs(a);
     if (fs::path(a.out).filename().empty()) throw std::runtime_error(a.out + ": --out must name a file (isp.json)");
-    const fs::path out_dir = fs::absolute(a.out).parent_path();
+    const fs::path out_parent = fs::path(a.out).parent_path();
+    const fs::path out_dir = out_parent.empty() ? fs::path(".") : out_parent;
     const fs::path report_dir = a.report.empty() ? out_dir : fs::path(a.report);
     prepare_folder(out_dir);
     prepare_folder(report_dir);
