@@ -111,6 +111,27 @@ void AreaResampleT<T>::backward(const TensorT<T>& x, const TensorT<T>& /*y*/, co
   }
 }
 
+Tensor shrink_by(const Tensor& img, int m) {
+  if (img.rank() != 3 || m < 1 || img.dim(1) < m || img.dim(2) < m)
+    throw std::invalid_argument("shrink_by: need C×H×W with H, W ≥ m ≥ 1, got " + img.shape().str() + " and m = " +
+                                std::to_string(m));
+  const int64_t C = img.dim(0), H = img.dim(1), W = img.dim(2), h = H / m, w = W / m;
+  Tensor out({C, h, w});
+  const double inv = 1.0 / (static_cast<double>(m) * m);
+#pragma omp parallel for collapse(2) schedule(static) if (C * h * w * m * m >= (1 << 16))
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) {
+        double s = 0;
+        for (int64_t dy = 0; dy < m; ++dy) {
+          const float* row = img.data() + (c * H + y * m + dy) * W + x * m;
+          for (int64_t dx = 0; dx < m; ++dx) s += row[dx];
+        }
+        out[(c * h + y) * w + x] = static_cast<float>(s * inv);
+      }
+  return out;
+}
+
 template class AreaResampleT<float>;
 template class AreaResampleT<double>;
 

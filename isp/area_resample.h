@@ -58,4 +58,9 @@ class AreaResampleT : public UnaryNodeT<T> {
 using AreaResample = AreaResampleT<float>;
 using AreaResampleD = AreaResampleT<double>;
 
+// The same area resampling for the common case of shrinking C×H×W by a whole factor m from the top-left
+// corner (block means of m × m; the last H mod m rows and W mod m columns dropped), computed directly
+// rather than through a map: a 24-megapixel JPEG would otherwise need a map of that many taps.
+Tensor shrink_by(const Tensor& img, int m);
+
 }  // namespace invgfx

@@ -112,12 +112,19 @@ CalibrationPair load_calibration_pair(const CalibrationPairSpec& spec, const Cal
   pair.to_target = std::make_unique<AreaResample>(development_to_target(g, raw, window, pitch, pair.m, gh, gw));
 
   // The target on the grid, and which channels of its blocks hold clipped JPEG values.
-  AreaResample shrink({Ht, Wt, gh, gw, 0, static_cast<double>(pair.m), static_cast<double>(pair.m), 0, 0});
-  shrink.forward(target.rgb, pair.target);
-  Tensor clipped_px({3, Ht, Wt}), clipped_target;
-  for (int64_t i = 0; i < clipped_px.numel(); ++i)
-    clipped_px[i] = target.rgb[i] < kJpegLow || target.rgb[i] > kJpegHigh ? 1.f : 0.f;
-  shrink.forward(clipped_px, clipped_target);
+  pair.target = shrink_by(target.rgb, pair.m);
+  Tensor clipped_target({3, gh, gw});  // 1 where the channel of a block holds a clipped JPEG value
+  for (int k = 0; k < 3; ++k)
+    for (int64_t r = 0; r < gh; ++r)
+      for (int64_t c = 0; c < gw; ++c) {
+        bool clip = false;
+        for (int64_t y = r * pair.m; y < (r + 1) * pair.m && !clip; ++y)
+          for (int64_t x = c * pair.m; x < (c + 1) * pair.m; ++x) {
+            const float v = target.rgb[(k * Ht + y) * Wt + x];
+            clip = clip || v < kJpegLow || v > kJpegHigh;
+          }
+        clipped_target[(k * gh + r) * gw + c] = clip ? 1.f : 0.f;
+      }
   Tensor clipped_raw;
   pair.to_target->forward(pair.binned.clipped, clipped_raw);
 

@@ -50,9 +50,7 @@ Level make_level(const RawImage& raw, const Tensor& target, int long_side, doubl
   L.m = std::max(1, static_cast<int>(std::lround(static_cast<double>(std::max(H, W)) / long_side)));
   L.gh = H / L.m;
   L.gw = W / L.m;
-  Tensor shrunk;
-  AreaResample({H, W, L.gh, L.gw, 0, static_cast<double>(L.m), static_cast<double>(L.m), 0, 0}).forward(target, shrunk);
-  L.target = binomial_blur(srgb_luma(shrunk));
+  L.target = binomial_blur(srgb_luma(shrink_by(target, L.m)));
   const double grid_pitch = raw_per_target * L.m;  // raw pixels per grid pixel
   L.pitch = working_pitch(grid_pitch);
   L.window = raw_window_around(raw, 0, 0, raw.width, raw.height, L.pitch);

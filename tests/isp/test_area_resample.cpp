@@ -1,6 +1,6 @@
 // Area resampling: finite-difference check of the backward (the adjoint of the fixed linear map) in
 // double, including footprints that leave the input, and hand-checked cases: identity, integer shifts
-// (exact copies), 2× shrinking (2×2 block means), the eight orientations (equal to orient_image), a
+// (exact copies), 2× shrinking (2×2 block means) and shrink_by, the eight orientations (equal to orient_image), a
 // fractional footprint worked out by hand, and the inside() flags.
 //
 // Tolerance: core/gradcheck.h defaults (h = 1e-6, rtol 1e-5, atol 1e-8); the map is linear, so
@@ -65,6 +65,19 @@ TEST(AreaResample, IdentityShiftAndBlockMeansAreExact) {
         ASSERT_NEAR(y.at(c, r, q), m, 1e-6f);
       }
   for (uint8_t v : half.inside()) EXPECT_EQ(v, 1);
+}
+
+TEST(AreaResample, ShrinkByAWholeFactorEqualsTheMap) {
+  Tensor x({3, 11, 14});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>((i * 53) % 97) / 97.f;
+  for (int m : {1, 2, 3, 5}) {
+    const Tensor direct = shrink_by(x, m);
+    Tensor mapped;
+    AreaResample({11, 14, 11 / m, 14 / m, 0, static_cast<double>(m), static_cast<double>(m), 0, 0}).forward(x, mapped);
+    ASSERT_EQ(direct.shape(), mapped.shape()) << m;
+    for (int64_t i = 0; i < direct.numel(); ++i) ASSERT_NEAR(direct[i], mapped[i], 1e-6) << "m " << m << " element " << i;
+  }
+  EXPECT_THROW(shrink_by(x, 12), std::invalid_argument);
 }
 
 TEST(AreaResample, OrientationsMatchOrientImage) {
