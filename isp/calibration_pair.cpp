@@ -132,7 +132,7 @@ CalibrationPair load_calibration_pair(const CalibrationPairSpec& spec, const Cal
   pair.fit_mask = Tensor({3, gh, gw});
   pair.held_mask = Tensor({3, gh, gw});
   pair.ssim_mask = Tensor({3, gh, gw});
-  int64_t fit = 0, held = 0;  // pixels with all three channels compared
+  int64_t fit = 0, held = 0;  // channel values compared
   const int t = o.tile, rad = o.ssim_radius;
   for (int64_t r = 0; r < gh; ++r)
     for (int64_t c = 0; c < gw; ++c) {
@@ -153,17 +153,17 @@ CalibrationPair load_calibration_pair(const CalibrationPairSpec& spec, const Cal
             clip = clip || clipped_target[(k * gh + dr) * gw + dc] > 0.f;
         if (clip) continue;
         ++kept;
+        (white ? fit : held) += 1;
         (white ? pair.fit_mask : pair.held_mask)[k * n + i] = 1.f;
         if (ssim) pair.ssim_mask[k * n + i] = 1.f;
       }
       pair.clipped_target += kept < 3;
-      if (kept == 3) (white ? fit : held) += 1;
     }
-  const int64_t need = std::max<int64_t>(256, n / 50);
+  const int64_t need = 3 * std::max<int64_t>(256, n / 50);  // values in each split
   if (fit < need || held < need)
-    throw std::runtime_error(target.name + ": only " + std::to_string(fit + held) + " of " + std::to_string(n) +
-                             " pixels can be compared in full (" + std::to_string(pair.clipped_raw) +
-                             " clipped in the RAW, " + std::to_string(pair.clipped_target) + " in the JPEG, " +
+    throw std::runtime_error(target.name + ": only " + std::to_string(fit + held) + " of " + std::to_string(3 * n) +
+                             " values (3 per pixel) can be compared (" + std::to_string(pair.clipped_raw) +
+                             " pixels clipped in the RAW, " + std::to_string(pair.clipped_target) + " in the JPEG, " +
                              std::to_string(pair.outside) + " outside the RAW's image); too few to calibrate from");
   return pair;
 }
