@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libtinygltf-dev libtinyobjloader-dev libstb-dev
-  libraw-dev libopencv-dev
+  libraw-dev libjpeg-dev libopencv-dev
   qt6-base-dev libqt6opengl6-dev libimgui-dev libgl-dev libegl-dev mesa-common-dev
   xvfb xauth libgl1-mesa-dri fonts-dejavu-core
 )

@@ -72,9 +72,12 @@ IspRawSettings isp_raw_settings(const RawImage& raw) {
 }
 
 IspPipeline make_develop_pipeline(const RawImage& raw, const nlohmann::json& isp_config) {
+  return make_develop_pipeline(isp_raw_settings(raw), isp_config);
+}
+
+IspPipeline make_develop_pipeline(const IspRawSettings& settings, const nlohmann::json& isp_config) {
   const nlohmann::json cfg = isp_config.is_null() ? default_develop_isp_json() : isp_config;
   IspPipeline isp = IspPipeline::from_json(cfg);
-  const IspRawSettings settings = isp_raw_settings(raw);
   isp.apply_raw_settings(settings);
   // The white-balance stage keeps green at 1 and clips at the smallest gain m; LibRaw divides by the
   // smallest multiplier and clips at 1. When green is not the smallest (m < 1) the two differ by the

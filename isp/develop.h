@@ -52,8 +52,10 @@ nlohmann::json default_develop_isp_json();
 IspRawSettings isp_raw_settings(const RawImage& raw);
 
 // Builds the pipeline for a RAW: config (or the default), metadata applied to stages without explicit
-// params. Throws std::invalid_argument on a bad configuration.
+// params. Throws std::invalid_argument on a bad configuration. The second form starts from settings
+// already derived from a RAW (e.g. for a crop or a binned copy of it, isp/raw_binning.h).
 IspPipeline make_develop_pipeline(const RawImage& raw, const nlohmann::json& isp_config);
+IspPipeline make_develop_pipeline(const IspRawSettings& settings, const nlohmann::json& isp_config);
 
 // Develops an already-read RAW / a RAW file to sRGB 3×H×W (H×W after orientation). Errors name the file.
 Tensor develop(const RawImage& raw, const DevelopConfig& config = {});

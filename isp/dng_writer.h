@@ -1,6 +1,6 @@
 #pragma once
 // DNG writer: saves a simulated (or any) linear capture as a baseline TIFF/EP DNG 1.4 that LibRaw,
-// dcraw, Adobe and darktable read: one uncompressed 16-bit strip, little-endian, a single IFD.
+// dcraw, Adobe and darktable read: uncompressed 16-bit pixels in one strip, little-endian.
 //
 // Two layouts:
 //  - write_dng: a Bayer mosaic (PhotometricInterpretation 32803 = CFA, one sample per pixel), the
@@ -9,12 +9,22 @@
 //    samples per pixel). LibRaw reads it as a non-Bayer file, which is what the reader's refusal
 //    tests need, and it is a useful way to save a linear camera-space image with its colour metadata.
 //
+// Without a preview the file has a single IFD holding the image. With one (DngMetadata::preview_jpeg,
+// as cameras and Adobe's converter write them, DNG spec 1.4 chapter 3 "IFD structure"), IFD 0 is
+// the preview — NewSubFileType 1, Compression 7 (JPEG), PhotometricInterpretation 6 (YCbCr), the JPEG
+// stream as its one strip — and the raw image moves to a SubIFD (tag 330) with NewSubFileType 0.
+// IFD 0 keeps the tags the spec places there (Make, Model, Orientation, DNGVersion, UniqueCameraModel,
+// ColorMatrix1, AsShotNeutral, CalibrationIlluminant1); the raw IFD the raw-image tags (CFA, levels,
+// ActiveArea). LibRaw 0.20 reads the colour tags from IFD 0 when the raw IFD lacks them, takes the
+// largest non-raw IFD with three samples as its thumbnail, and returns a JPEG one through
+// unpack_thumb / dcraw_make_mem_thumb (isp/raw_preview.h).
+//
 // Tags written (DNG spec 1.4.0.0, chapter 4): NewSubFileType, ImageWidth/Length, BitsPerSample,
 // Compression, PhotometricInterpretation, Make, Model, StripOffsets, Orientation, SamplesPerPixel,
 // RowsPerStrip, StripByteCounts, PlanarConfiguration, CFARepeatPatternDim, CFAPattern (CFA only),
 // DNGVersion, DNGBackwardVersion, UniqueCameraModel, CFAPlaneColor, CFALayout (CFA only),
 // BlackLevelRepeatDim, BlackLevel, WhiteLevel, ColorMatrix1, AsShotNeutral, CalibrationIlluminant1,
-// ActiveArea (when set).
+// ActiveArea (when set); with a preview also SubIFDs, YCbCrSubSampling and ReferenceBlackWhite.
 //
 // The file is written to "<path>.tmp-<pid>-<n>" in the same folder and renamed over `path`, so a reader
 // never sees a half-written DNG and a failed write leaves an existing file untouched.
@@ -54,6 +64,10 @@ struct DngMetadata {
   std::string make = "invgfx";        // Make tag, ASCII
   std::string model = "Simulated";    // Model tag, ASCII
   std::string unique_camera_model = "invgfx Simulated";  // UniqueCameraModel tag, ASCII, non-empty
+  // A baseline JPEG stream (e.g. isp/jpeg_io.h encode_jpeg) stored as the file's preview in IFD 0, the
+  // picture as the camera rendered it, in the stored (not rotated) orientation like the raw; any size.
+  // Empty (default) = no preview, a single-IFD file.
+  std::string preview_jpeg;
 };
 
 // Writes a 1×H×W (or H×W) mosaic of raw sensor values in DN. Values are rounded to the nearest integer

@@ -30,8 +30,9 @@ void ToneCurveT<T>::set_identity() {
 template <class T>
 void ToneCurveT<T>::set_params(const ToneCurveParams& p) {
   const std::string stage = "isp stage 'tone_curve'";
-  if (p.knots < 16 || p.knots > 32)
-    throw std::invalid_argument(stage + ": 'knots' must be in [16, 32], got " + std::to_string(p.knots));
+  if (p.knots < kToneCurveMinKnots || p.knots > kToneCurveMaxKnots)
+    throw std::invalid_argument(stage + ": 'knots' must be in [" + std::to_string(kToneCurveMinKnots) + ", " +
+                                std::to_string(kToneCurveMaxKnots) + "], got " + std::to_string(p.knots));
   const int K = p.knots;
   std::vector<double> theta(static_cast<size_t>(K), softplus_inv(1.0));
   if (!p.values.empty()) {
@@ -116,7 +117,7 @@ void ToneCurveT<T>::params_from_json(const nlohmann::json& j) {
     else throw std::invalid_argument("isp stage 'tone_curve': unknown kind '" + k + "' (expected pwl or smoothstep)");
   }
   p.values.clear();
-  if (j.contains("knots")) p.knots = static_cast<int>(read_number(j, name(), "knots", 16, 32));
+  if (j.contains("knots")) p.knots = static_cast<int>(read_number(j, name(), "knots", kToneCurveMinKnots, kToneCurveMaxKnots));
   if (j.contains("values")) p.values = read_numbers(j, name(), "values", 0);
   set_params(p);
 }

@@ -1,10 +1,11 @@
 #pragma once
 // Tone curve applied per channel to linear RGB in [0, 1] (before the sRGB transfer).
 //
-// pwl: a monotone piecewise-linear curve through K + 1 uniform knots x_k = k/K (K in [16, 32]) with
+// pwl: a monotone piecewise-linear curve through K + 1 uniform knots x_k = k/K (K in [16, 64]) with
 //   Y_k = Σ_{j<k} softplus(θ_j) / Σ_j softplus(θ_j),
 // so Y_0 = 0, Y_K = 1 and the curve is strictly increasing for any θ (learnable without constraints;
-// notes/isp.md §3.7). Outside [0, 1] the end segments are extended linearly: no clipping, gradients flow
+// notes/isp.md §3.7). Up to 64 knots, so that a camera's S-curve with its toe and highlight shoulder
+// can be followed when the curve is fitted after the sRGB transfer (isp/calibration.h). Outside [0, 1] the end segments are extended linearly: no clipping, gradients flow
 // for HDR and negative values. Equal θ give the exact identity (forward returns x unchanged).
 // smoothstep: y = 3x² − 2x³ on [0, 1] (the curve Brooks et al. 2019 invert), x clamped to [0, 1]
 //   first, so the gradient is 0 outside [0, 1] (it is also 0 at the ends, so this is C¹). Fixed.
@@ -16,9 +17,11 @@ namespace invgfx {
 
 enum class ToneCurveKind { Pwl, Smoothstep };
 
+inline constexpr int kToneCurveMinKnots = 16, kToneCurveMaxKnots = 64;
+
 struct ToneCurveParams {
   ToneCurveKind kind = ToneCurveKind::Pwl;  // pwl | smoothstep; default pwl
-  int knots = 16;                           // K segments of the pwl curve; [16, 32]; default 16
+  int knots = 16;                           // K segments of the pwl curve; [16, 64] (constants above); default 16
   std::vector<double> values;               // pwl Y_0..Y_K, strictly increasing from 0 to 1; empty = identity
 };
 

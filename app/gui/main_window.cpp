@@ -4,6 +4,7 @@
 #include "app/gui/main_window.h"
 
 #include "app/fit_outputs.h"
+#include "app/gui/calibration_dialog.h"
 #include "app/gui/dataset_dock.h"
 #include "app/gui/imgui_widget.h"
 
@@ -147,6 +148,22 @@ void MainWindow::create_actions() {
   toggle("view_mesh", tr("&3D View"), QKeySequence(Qt::CTRL | Qt::Key_3), &p.mesh);
   toggle("view_controls", tr("&Controls"), QKeySequence(Qt::CTRL | Qt::Key_4), &p.controls);
   make("help_about", tr("&About invgfx"), QKeySequence(), [this] { about(); });
+  // The ISP calibration view (app/gui/calibration_dialog.h); Use for Fits sets the next fit's ISP.
+  make("tools_calibrate_isp", tr("&Calibrate ISP from RAW + JPEG…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K), [this] {
+    auto* d = findChild<CalibrationDialog*>();
+    if (!d) {
+      d = new CalibrationDialog(this);
+      d->set_on_use_isp([this](const nlohmann::json& isp, const QString& from) {
+        LoopConfig c = current_config();
+        c.isp = isp;
+        set_config(c);
+        statusBar()->showMessage(tr("The next fit develops its renders through the calibrated ISP (%1)").arg(from), 10000);
+      });
+    }
+    d->show();
+    d->raise();
+    d->activateWindow();
+  });
 }
 
 void MainWindow::create_menus() {
@@ -200,6 +217,9 @@ void MainWindow::create_menus() {
   dock->setObjectName("view_dataset");
   dock->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
   view->addAction(dock);
+
+  QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+  tools->addAction(action("tools_calibrate_isp"));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(action("help_about"));
@@ -273,6 +293,11 @@ FitRequest MainWindow::request_for(const std::vector<std::filesystem::path>& inp
   r.config = config_override_;
   if (!config_override_ && preset_ != kAutomaticPreset) r.preset = preset_.toStdString();
   return r;
+}
+
+LoopConfig MainWindow::current_config() const {
+  if (config_override_) return *config_override_;
+  return fit_config(request_for(inputs_), std::max<int>(1, static_cast<int>(inputs_.size())));
 }
 
 bool MainWindow::loading() const { return loader_.busy(); }

@@ -106,6 +106,8 @@ class MainWindow : public QMainWindow {
   QString last_error_;
   QString preset_;  // a preset name, or "automatic" (fit_request.h: by the number of photos)
   std::optional<LoopConfig> config_override_;
+  // The configuration the next fit would use (the override, or the request's preset).
+  LoopConfig current_config() const;
   std::optional<std::string> masks_override_;
 
   QLabel* state_label_ = nullptr;

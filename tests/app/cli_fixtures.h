@@ -36,11 +36,12 @@ struct CliRun {
   std::string out, err;
 };
 
-// Runs invgfx-cli with `args` (already shell-quoted), stdout and stderr captured.
-inline CliRun cli(const std::string& args, const fs::path& dir) {
+// Runs invgfx-cli with `args` (already shell-quoted) on `threads` OpenMP threads, stdout and stderr
+// captured.
+inline CliRun cli(const std::string& args, const fs::path& dir, int threads = 2) {
   const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = std::string("OMP_NUM_THREADS=2 '") + INVGFX_CLI_EXE + "' " + args + " >'" + out.string() +
-                          "' 2>'" + err.string() + "' </dev/null";
+  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " '" + INVGFX_CLI_EXE + "' " + args +
+                          " >'" + out.string() + "' 2>'" + err.string() + "' </dev/null";
   const int status = std::system(cmd.c_str());
   CliRun r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -56,5 +57,7 @@ inline std::string q(const fs::path& p) {
   s += "'";
   return s;
 }
+
+inline bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
 
 }  // namespace invgfx::test

@@ -18,8 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace test;
 
-bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
-
 TEST(Cli, HelpOfEveryCommand) {
   const fs::path d = work_dir("help");
   CliRun r = cli("--help", d);

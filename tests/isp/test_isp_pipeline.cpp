@@ -85,7 +85,7 @@ TEST(IspPipeline, BadConfigurationsGiveClearErrors) {
   expect_error([] { IspPipeline::from_json({{"stages", 3}}); }, "'stages' must be an array");
   expect_error([] { IspPipeline::from_json({{"stages", {{{"stage", "color_matrix"}, {"params", {{"matrix", {1, 2}}}}}}}}); },
                "'matrix' must have 9 numbers, got 2");
-  expect_error([] { IspPipeline::from_json({{"stages", {{{"stage", "tone_curve"}, {"params", {{"knots", 40}}}}}}}); },
+  expect_error([] { IspPipeline::from_json({{"stages", {{{"stage", "tone_curve"}, {"params", {{"knots", 80}}}}}}}); },
                "knots");
   expect_error([] { IspPipeline::from_json({{"stages", {{{"stage", "white_balance"}, {"learnable", {"gainz"}}}}}}); },
                "no parameter named 'gainz'");

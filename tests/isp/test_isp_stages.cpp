@@ -188,7 +188,17 @@ TEST(IspToneCurve, PwlGradientsIdentityAndMonotone) {
   ToneCurveD s32(p);
   s32.theta().value[0] += 0.3;  // not the identity any more
   expect_grad_ok(s32, x);
+  // 64 knots, the most the stage allows (an S-curve with toe and shoulder for the calibration), with
+  // uneven θ; x holds 0, 1, negatives and 1.3, which lie inside the (extended) end segments.
+  p.knots = 64;
+  ToneCurveD s64(p);
+  for (int k = 0; k < 64; ++k) s64.theta().value[k] = 0.5 + 0.4 * std::sin(0.3 * k);
+  expect_grad_ok(s64, x);
+  const auto Y64 = s64.knot_values();
+  ASSERT_EQ(Y64.size(), 65u);
+  for (int k = 0; k < 64; ++k) EXPECT_GT(Y64[k + 1], Y64[k]);
   EXPECT_THROW(ToneCurveD({ToneCurveKind::Pwl, 8, {}}), std::invalid_argument);
+  EXPECT_THROW(ToneCurveD({ToneCurveKind::Pwl, 65, {}}), std::invalid_argument);
 }
 
 TEST(IspToneCurve, SmoothstepGradientsAndValues) {
