@@ -87,7 +87,13 @@ CameraIsp::CameraIsp(const nlohmann::json& config_isp, const IspRawSettings* raw
     pipeline["stages"].push_back(s);
   }
   isp_ = IspPipeline::from_json(pipeline);  // validates, throws naming the stage and field
-  if (raw) isp_.apply_raw_settings(*raw);   // start from the camera's own metadata (and keep near it)
+  // RAW photos start from the camera's own metadata (and keep near it); a configuration the user
+  // gave (not the default ISP) wins where it states params, as `develop --isp` does, so a
+  // calibrated colour matrix or tone curve is kept.
+  if (raw) {
+    isp_.apply_raw_settings(*raw);
+    if (!config_isp.is_null()) isp_.apply_explicit_params(pipeline);
+  }
   sensor_.set_cfa(isp_.cfa());
   // The sensor is the simulation's camera model, not fitted: no gradients for its parameters.
   sensor_.visit_parameters([](Parameter& p) { p.requires_grad = false; });

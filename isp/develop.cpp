@@ -92,8 +92,7 @@ IspPipeline make_develop_pipeline(const IspRawSettings& settings, const nlohmann
       cm->set_params(p);
     }
   // Explicit values in the configuration override the metadata.
-  for (const auto& s : cfg.at("stages"))
-    if (s.contains("params")) isp.stage(s.at("stage").get<std::string>())->params_from_json(s.at("params"));
+  isp.apply_explicit_params(cfg);
   return isp;
 }
 

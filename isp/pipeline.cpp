@@ -173,6 +173,12 @@ void IspPipelineT<T>::apply_raw_settings(const IspRawSettings& r) {
 }
 
 template <class T>
+void IspPipelineT<T>::apply_explicit_params(const nlohmann::json& j) {
+  for (const auto& s : j.at("stages"))
+    if (s.contains("params")) stage(s.at("stage").get<std::string>())->params_from_json(s.at("params"));
+}
+
+template <class T>
 void IspPipelineT<T>::forward(const TensorT<T>& x, TensorT<T>& y) {
   active_.clear();
   for (size_t i = 0; i < stages_.size(); ++i) {

@@ -98,6 +98,10 @@ class IspPipelineT : public UnaryNodeT<T> {
   // Sets CFA, black/white level, white balance gains and colour matrix from RAW metadata (stages that
   // are absent are skipped).
   void apply_raw_settings(const IspRawSettings& s);
+  // Sets again the params the configuration `j` (this pipeline's JSON) states explicitly: after
+  // apply_raw_settings, a user's configuration (e.g. a calibrated colour matrix) wins over the
+  // metadata, and the metadata fills what it leaves out.
+  void apply_explicit_params(const nlohmann::json& j);
   // Every stage to its identity setting.
   void set_identity();
 

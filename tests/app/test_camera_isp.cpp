@@ -5,6 +5,8 @@
 #include "app/camera_isp.h"
 #include "core/random.h"
 #include "core/traverse.h"
+#include "isp/color_matrix.h"
+#include "isp/white_balance.h"
 
 #include <gtest/gtest.h>
 
@@ -154,6 +156,34 @@ TEST(CameraIsp, AFieldSetThroughTheCameraReachesEveryCopy) {
   ref.sensor.forward(rgb, raw);
   ref.isp.forward(raw, want);
   for (int64_t k = 0; k < want.numel(); ++k) ASSERT_FLOAT_EQ(srgb[k], want[k]) << "value " << k;
+}
+
+// A RAW photo's camera starts from its metadata; a configuration the user gave (a calibrated ISP) keeps
+// what it states — here the colour matrix — and takes from the metadata only what it leaves out (the
+// white balance). With the default ISP the metadata gives both.
+TEST(CameraIspRaw, AUsersConfigurationWinsOverTheMetadataWhereItStatesParams) {
+  IspRawSettings raw;
+  raw.wb_gains = {2.0, 1.0, 1.5};
+  raw.camera_to_srgb = {1.5, -0.3, -0.2, -0.2, 1.4, -0.2, 0.0, -0.4, 1.4};  // rows sum to 1
+  const std::array<double, 9> calibrated = {1.1, -0.05, 0.0, -0.1, 1.3, -0.1, 0.02, -0.3, 1.25};
+  const nlohmann::json user = nlohmann::json::parse(R"({"stages": [
+      {"stage": "black_white_level"}, {"stage": "white_balance", "params": {"clip_highlights": true}},
+      {"stage": "demosaic"}, {"stage": "srgb"}]})");
+  nlohmann::json with_matrix = user;
+  nlohmann::json matrix_stage = nlohmann::json::object();
+  matrix_stage["stage"] = "color_matrix";
+  matrix_stage["params"] = {{"matrix", calibrated}, {"rows_sum_to_one", false}};
+  with_matrix["stages"].insert(with_matrix["stages"].begin() + 3, matrix_stage);
+  CameraIsp camera(with_matrix, &raw, nullptr);
+  const auto got = camera.isp().get<ColorMatrix>("color_matrix").params().matrix;
+  for (size_t k = 0; k < 9; ++k) EXPECT_NEAR(got[k], calibrated[k], 1e-6) << "entry " << k;
+  const auto gains = camera.isp().get<WhiteBalance>("white_balance").gains();
+  EXPECT_NEAR(gains[0], 2.0, 1e-5);
+  EXPECT_NEAR(gains[2], 1.5, 1e-5);
+
+  CameraIsp by_default(nlohmann::json(), &raw, nullptr);
+  const auto meta = by_default.isp().get<ColorMatrix>("color_matrix").params().matrix;
+  for (size_t k = 0; k < 9; ++k) EXPECT_NEAR(meta[k], raw.camera_to_srgb[k], 1e-6) << "entry " << k;
 }
 
 }  // namespace
