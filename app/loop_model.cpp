@@ -47,18 +47,11 @@ void Loop::set_model(const ModelContents& m, const std::string& what) {
                                m.tensors[i].second.shape().str() + ", expected " + ps[i]->value.shape().str());
   }
   // The camera's plain fields (set by commands, in no tensor) first: the traversal validates them.
-  Traversal t;
-  t.field = [&](const FieldSpec& spec, std::vector<double>& v) {
-    if (spec.has(field_flags::kDifferentiable) || !spec.editable()) return;
-    for (const auto& [name, values] : m.fields)
-      if (name == spec.name) v = values;
-  };
   try {
-    r.camera->traverse(t);
+    r.camera->set_plain_fields(m.fields);
   } catch (const std::exception& e) {
     throw std::runtime_error(what + ": " + e.what());
   }
-  r.camera->fields_changed();
   for (size_t i = 0; i < ps.size(); ++i) ps[i]->value.copy_from(m.tensors[i].second);
   if (r.refined) {
     r.refined.reset();

@@ -45,12 +45,7 @@ std::string encode_model_bytes(const ModelContents& c) {
   w.tensor(m.colors);
   w.tensor(m.texture);
   w.str(m.name);
-  w.u64(c.fields.size());
-  for (const auto& [name, values] : c.fields) {
-    w.str(name);
-    w.u64(values.size());
-    for (double v : values) w.f64(v);
-  }
+  write_named_values(w, c.fields);
   w.u64(c.tensors.size());
   for (const auto& [name, t] : c.tensors) {
     w.str(name);
@@ -102,22 +97,9 @@ ModelContents decode_model_bytes(std::string_view bytes, const std::string& what
     r.fail(std::string("corrupt (") + e.what() + ")");
   }
   r.set_field("the camera's fields");
-  const uint64_t nf = r.count(uint64_t{1} << 20, 16);
-  for (uint64_t i = 0; i < nf; ++i) {
-    std::string name = r.str(1 << 12);
-    std::vector<double> v(static_cast<size_t>(r.count(uint64_t{1} << 20, 8)));
-    for (double& x : v) x = r.f64();
-    c.fields.emplace_back(std::move(name), std::move(v));
-  }
+  c.fields = read_named_values(r);
   r.set_field("the parameters");
-  const uint64_t nt = r.count(uint64_t{1} << 24, 12);
-  for (uint64_t i = 0; i < nt; ++i) {
-    std::string name = r.str(1 << 12);
-    r.set_field("parameter '" + name + "'");
-    Tensor t;
-    r.tensor(t);
-    c.tensors.emplace_back(std::move(name), std::move(t));
-  }
+  c.tensors = read_named_tensors(r);
   r.set_field("");
   char end[8];
   r.bytes(end, 8);

@@ -88,12 +88,8 @@ Tensor make_texture(int t, uint64_t seed) {
   for (auto& c : palette) {
     const float hue = rng.uniform(0.f, 6.f);
     const float sat = rng.uniform(0.6f, 1.0f), val = rng.uniform(0.1f, 0.45f);
-    // HSV → RGB.
-    const int sector = static_cast<int>(hue) % 6;
-    const float f = hue - std::floor(hue);
-    const float p = val * (1 - sat), q = val * (1 - sat * f), r = val * (1 - sat * (1 - f));
-    const float rgb[6][3] = {{val, r, p}, {q, val, p}, {p, val, r}, {p, q, val}, {r, p, val}, {val, p, q}};
-    for (int k = 0; k < 3; ++k) c[static_cast<size_t>(k)] = std::max(0.06f, rgb[sector][k]);
+    const std::array<double, 3> rgb = hsv_to_rgb(hue, sat, val);
+    for (int k = 0; k < 3; ++k) c[static_cast<size_t>(k)] = std::max(0.06f, static_cast<float>(rgb[static_cast<size_t>(k)]));
   }
   palette[1 * kCols + 2] = {0.45f, 0.45f, 0.42f};
   auto smoothstep = [](double a, double b, double x) {
@@ -279,6 +275,14 @@ void write_synthetic(const SynthData& data, const fs::path& dir) {
   }
   if (!data.truth.instances) export_obj((dir / "truth" / "mesh.obj").string(), data.truth.mesh);
   write_file_atomically(dir / "truth.json", data.truth.to_json().dump(2) + "\n");
+}
+
+std::array<double, 3> hsv_to_rgb(double hue, double sat, double val) {
+  const int sector = static_cast<int>(hue) % 6;
+  const double f = hue - std::floor(hue);
+  const double p = val * (1 - sat), q = val * (1 - sat * f), r = val * (1 - sat * (1 - f));
+  const double rgb[6][3] = {{val, r, p}, {q, val, p}, {p, val, r}, {p, q, val}, {r, p, val}, {val, p, q}};
+  return {rgb[sector][0], rgb[sector][1], rgb[sector][2]};
 }
 
 double camera_rotation_error_deg(const Tensor& a, const Tensor& b) {

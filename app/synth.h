@@ -88,6 +88,9 @@ IspPipeline synthetic_isp(const SynthOptions& options);
 // that cannot be written.
 void write_synthetic(const SynthData& data, const std::filesystem::path& dir);
 
+// HSV → RGB (hue in [0, 6) sectors, saturation and value in [0, 1]): the palettes of synthetic textures.
+std::array<double, 3> hsv_to_rgb(double hue, double saturation, double value);
+
 // The angle of R_a·R_bᵀ in degrees between two orbit cameras (4-vectors as SceneT::camera): the
 // rotation error the recovery tests measure.
 double camera_rotation_error_deg(const Tensor& camera_a, const Tensor& camera_b);

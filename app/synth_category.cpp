@@ -40,11 +40,8 @@ Tensor instance_positions(const Mesh& sphere, Rng& rng) {
 
 std::array<double, 3> random_colour(Rng& rng, double v_lo, double v_hi) {
   const double hue = rng.uniform_d(0, 6), sat = rng.uniform_d(0.4, 0.9), val = rng.uniform_d(v_lo, v_hi);
-  const int sector = static_cast<int>(hue) % 6;
-  const double f = hue - std::floor(hue);
-  const double p = val * (1 - sat), q = val * (1 - sat * f), t = val * (1 - sat * (1 - f));
-  const double rgb[6][3] = {{val, t, p}, {q, val, p}, {p, val, t}, {p, q, val}, {t, p, val}, {val, p, q}};
-  return {std::max(0.05, rgb[sector][0]), std::max(0.05, rgb[sector][1]), std::max(0.05, rgb[sector][2])};
+  const std::array<double, 3> rgb = hsv_to_rgb(hue, sat, val);
+  return {std::max(0.05, rgb[0]), std::max(0.05, rgb[1]), std::max(0.05, rgb[2])};
 }
 
 double smoothstep(double a, double b, double x) {
