@@ -11,6 +11,7 @@
 #include "app/fit_outputs.h"
 #include "app/fit_request.h"
 #include "app/loop.h"
+#include "app/prediction.h"
 
 #include "core/atomic_file.h"
 
@@ -40,32 +41,21 @@ int run_predict(const PredictArgs& a) {
     const fs::path out(a.out);
     const ModelContents model = read_model_file(a.model);
     const std::string what = "model file '" + a.model + "'";
-    LoopConfig config;
-    try {
-      config = LoopConfig::from_json(model.config);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(what + ": bad configuration: " + e.what());
-    }
     FitRequest request;
     request.inputs.assign(a.inputs.begin(), a.inputs.end());
     request.masks = a.masks;
     request.invert_masks = a.invert_masks;
     prepare_out_dir(out);
     catch_stop_signals();
-    Dataset dataset = load_photos("predict", expand_inputs(request.inputs), dataset_options(request, config));
+    const LoopConfig at_size = prediction_config(model, what, 1, 0);
+    Dataset dataset = load_photos("predict", expand_inputs(request.inputs), dataset_options(request, at_size));
     const int n = static_cast<int>(dataset.photos.size());
-    if (a.batch > 0) config.batch_size = a.batch;
-    const int slots = std::min(config.batch_size, n);
-    // Training only (the network's scenes) until refinement is asked for, then N steps per photo.
-    config.train_fraction = 0;
-    config.iterations = a.refine * ((n + slots - 1) / slots);
-    config.checkpoint_interval = 0;
-    std::cout << "predicting " << n << " photo(s) at " << config.render.size << "x" << config.render.size
+    std::cout << "predicting " << n << " photo(s) at " << at_size.render.size << "x" << at_size.render.size
               << " with " << a.model << (a.refine > 0 ? ", then " + std::to_string(a.refine) + " refinement steps each" : "")
               << "\n";
-
-    Loop loop(config, std::move(dataset), &model.template_mesh);
-    loop.set_model(model, what);
+    std::unique_ptr<Loop> loop_ptr = prediction_loop(model, what, std::move(dataset), a.refine, a.batch);
+    Loop& loop = *loop_ptr;
+    const LoopConfig& config = loop.config();
     const auto t0 = std::chrono::steady_clock::now();
     FitMetrics predicted = loop.metrics();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
