@@ -279,4 +279,15 @@ nlohmann::json CameraIsp::to_json() const {
   return j;
 }
 
+void CameraIsp::set_plain_fields(const std::vector<std::pair<std::string, std::vector<double>>>& fields) {
+  Traversal t;
+  t.field = [&](const FieldSpec& spec, std::vector<double>& v) {
+    if (spec.has(field_flags::kDifferentiable) || !spec.editable()) return;
+    for (const auto& [name, values] : fields)
+      if (name == spec.name) v = values;
+  };
+  traverse(t);
+  fields_changed();
+}
+
 }  // namespace invgfx

@@ -61,6 +61,10 @@ class CameraIsp {
   // The sensor's, then the ISP stages' parameters and fields, then the denoiser's parameters.
   void traverse(const Traversal& t);
   void fields_changed() { ++fields_version_; }
+  // Sets the plain fields (editable, not differentiable: settings no optimizer holds) that `fields`
+  // names, as sessions and models store them (name, values); others are left. Throws
+  // std::invalid_argument from the field's validation.
+  void set_plain_fields(const std::vector<std::pair<std::string, std::vector<double>>>& fields);
   // The learnable parameters (the ISP's and the denoiser's), for the optimizer.
   std::vector<Parameter*> learnable_parameters() const { return learnable_; }
   void set_optimizer(std::unique_ptr<Optimizer> opt) { optimizer_ = std::move(opt); }

@@ -101,7 +101,8 @@ void write_fit_outputs(Loop& loop, int photo, const FitMetrics& metrics, const f
   nlohmann::json photo_metrics = nlohmann::json::object();
   if (static_cast<size_t>(photo) < metrics.photos.size()) {
     const PhotoMetrics& pm = metrics.photos[static_cast<size_t>(photo)];
-    photo_metrics = {{"loss", json_number(pm.loss)}, {"psnr", json_number(pm.psnr)}, {"ssim", pm.ssim}, {"iou", pm.iou}};
+    photo_metrics = {{"loss", json_number(pm.loss)}, {"psnr", json_number(pm.psnr)},
+                     {"psnr_object", json_number(pm.psnr_object)}, {"ssim", pm.ssim}, {"iou", pm.iou}};
   }
   const nlohmann::json j = {
       {"format", "invgfx scene 1"},

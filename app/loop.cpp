@@ -23,7 +23,7 @@ const char* to_string(LoopPhase p) {
 
 namespace {
 
-ReconstructionNetOptions net_options(const LoopConfig& c) {
+ReconstructionNetOptions net_options(const LoopConfig& c, const std::optional<Mesh>& tmpl) {
   ReconstructionNetOptions o;
   o.encoder = c.encoder;
   o.decoder = c.decoder;
@@ -31,6 +31,7 @@ ReconstructionNetOptions net_options(const LoopConfig& c) {
   o.icosphere_level = c.icosphere_level;
   o.template_radius = c.template_radius;
   o.template_obj = c.template_obj;
+  o.template_mesh = tmpl;
   return o;
 }
 
@@ -55,14 +56,15 @@ void check_dataset(const Dataset& ds, int S) {
 
 }  // namespace
 
-Loop::Rooms::Rooms(const LoopConfig& c, Dataset d) : config(c), dataset(std::move(d)) {
+Loop::Rooms::Rooms(const LoopConfig& c, Dataset d, const Mesh* tmpl) : config(c), dataset(std::move(d)) {
+  if (tmpl) template_mesh = *tmpl;
   config.encoder.image_size = config.render.size;
   config.encoder.out_features = config.decoder.code_size;
   config.decoder.light = config.render.light;
   config.check();
   check_dataset(dataset, config.render.size);
   const int n = static_cast<int>(dataset.photos.size());
-  net = std::make_unique<ReconstructionNet>(net_options(config));
+  net = std::make_unique<ReconstructionNet>(net_options(config, template_mesh));
   const bool any_raw = first_raw(dataset) != nullptr;
   camera = std::make_unique<CameraIsp>(config.isp, first_raw(dataset),
                                        config.raw_denoiser && any_raw ? &config.denoiser : nullptr);
@@ -76,7 +78,8 @@ Loop::Rooms::Rooms(const LoopConfig& c, Dataset d) : config(c), dataset(std::mov
   state.photo_loss.assign(static_cast<size_t>(n), std::numeric_limits<double>::quiet_NaN());
 }
 
-Loop::Loop(const LoopConfig& config, Dataset dataset) : r_(std::make_unique<Rooms>(config, std::move(dataset))) {}
+Loop::Loop(const LoopConfig& config, Dataset dataset, const Mesh* template_mesh)
+    : r_(std::make_unique<Rooms>(config, std::move(dataset), template_mesh)) {}
 Loop::~Loop() = default;
 
 const LoopConfig& Loop::config() const { return r_->config; }
@@ -267,8 +270,9 @@ void Loop::start_refinement() { begin_refinement(); }
 void Loop::reset() {
   const LoopConfig c = r_->config;
   Dataset d = std::move(r_->dataset);
+  const std::optional<Mesh> tmpl = std::move(r_->template_mesh);
   r_.reset();
-  r_ = std::make_unique<Rooms>(c, std::move(d));
+  r_ = std::make_unique<Rooms>(c, std::move(d), tmpl ? &*tmpl : nullptr);
 }
 
 // ---- results -------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 
 #include "app/dataset.h"
 #include "app/fit_metrics.h"
+#include "app/model_file.h"
 #include "app/loop_config.h"
 #include "app/session_file.h"
 #include "app/stage_times.h"
@@ -81,9 +82,10 @@ struct LoopSnapshot {
 
 class Loop {
  public:
-  // The dataset's photos must be config.render.size square. Throws std::invalid_argument on a bad
-  // config or dataset, naming what is wrong.
-  Loop(const LoopConfig& config, Dataset dataset);
+  // The dataset's photos must be config.render.size square. `template_mesh`: a model's template
+  // (model_file.h) instead of the one the configuration builds, or null. Throws
+  // std::invalid_argument on a bad config or dataset, naming what is wrong.
+  Loop(const LoopConfig& config, Dataset dataset, const Mesh* template_mesh = nullptr);
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
@@ -138,6 +140,14 @@ class Loop {
   static LoopConfig session_config(const std::filesystem::path& path);
   static SessionInputs session_inputs(const std::filesystem::path& path);
 
+  // Models (model_file.h, loop_model.cpp): the network, the camera and the template as they are now,
+  // with `info` stored beside; set_model takes a model's parameters and camera fields (the network's
+  // scenes follow at once; refinement, if running, is dropped). set_model throws std::runtime_error
+  // "<what>: <problem>" when the model's parameters differ by name or shape from this loop's (a
+  // model of another configuration), before anything changes.
+  ModelContents model(const nlohmann::json& info);
+  void set_model(const ModelContents& model, const std::string& what);
+
  private:
   struct Rooms;
   SceneSource& source();
@@ -148,6 +158,7 @@ class Loop {
   void forward(std::span<const int> photos);
   double camera_terms(LossValues& terms, bool grad);
   std::vector<std::pair<std::string, const Tensor*>> session_tensors();
+  std::vector<Parameter*> model_parameters();
 
   std::unique_ptr<Rooms> r_;
 };

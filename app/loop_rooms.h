@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 
 namespace invgfx {
 
@@ -36,7 +37,10 @@ struct Loop::Rooms {
   int64_t steps_run = 0;
   double seconds_run = 0;
 
-  Rooms(const LoopConfig& c, Dataset d);  // builds every room; throws on a bad config or dataset
+  std::optional<Mesh> template_mesh;  // a model's template, used instead of the configuration's
+
+  // Builds every room; throws on a bad config or dataset. `tmpl`: a model's template mesh, or null.
+  Rooms(const LoopConfig& c, Dataset d, const Mesh* tmpl);
 
   int train_iterations() const { return static_cast<int>(std::llround(config.train_fraction * config.iterations)); }
   LoopPhase phase() const {

@@ -120,18 +120,11 @@ void Loop::load_session(const std::filesystem::path& path) {
   }
 
   // Apply: the camera's plain fields (set by commands, in no tensor), the tensors, the optimizers.
-  Traversal t;
-  t.field = [&](const FieldSpec& spec, std::vector<double>& v) {
-    if (spec.has(field_flags::kDifferentiable) || !spec.editable()) return;
-    for (const auto& [name, values] : d.fields)
-      if (name == spec.name) v = values;
-  };
   try {
-    r.camera->traverse(t);
+    r.camera->set_plain_fields(d.fields);
   } catch (const std::exception& e) {
     throw std::runtime_error(where + ": " + e.what());
   }
-  r.camera->fields_changed();
   for (size_t i = 0; i < tensors.size(); ++i) const_cast<Tensor*>(tensors[i].second)->copy_from(d.tensors[i].second);
   for (size_t i = 0; i < opts.size(); ++i) {
     try {

@@ -55,12 +55,7 @@ void write_session_file(const fs::path& path, const SessionContents& c,
     w.u64(s.sensor_frame);
     w.u64(s.photo_loss.size());
     for (double v : s.photo_loss) w.f64(v);
-    w.u64(c.fields.size());
-    for (const auto& [name, values] : c.fields) {
-      w.str(name);
-      w.u64(values.size());
-      for (double v : values) w.f64(v);
-    }
+    write_named_values(w, c.fields);
     w.u64(tensors.size());
     for (const auto& [name, t] : tensors) {
       w.str(name);
@@ -134,22 +129,9 @@ SessionContents read_session_file(const fs::path& path) {
   s.photo_loss.resize(static_cast<size_t>(r.count(uint64_t{1} << 28, 8)));
   for (double& v : s.photo_loss) v = r.f64();
   r.set_field("the camera's fields");
-  const uint64_t nf = r.count(uint64_t{1} << 20, 16);
-  for (uint64_t i = 0; i < nf; ++i) {
-    std::string name = r.str(1 << 12);
-    std::vector<double> v(static_cast<size_t>(r.count(uint64_t{1} << 20, 8)));
-    for (double& x : v) x = r.f64();
-    c.fields.emplace_back(std::move(name), std::move(v));
-  }
+  c.fields = read_named_values(r);
   r.set_field("the parameters");
-  const uint64_t nt = r.count(uint64_t{1} << 24, 12);
-  for (uint64_t i = 0; i < nt; ++i) {
-    std::string name = r.str(1 << 12);
-    r.set_field("parameter '" + name + "'");
-    Tensor t;
-    r.tensor(t);
-    c.tensors.emplace_back(std::move(name), std::move(t));
-  }
+  c.tensors = read_named_tensors(r);
   r.set_field("the optimizer states");
   const uint64_t no = r.count(uint64_t{1} << 24, 16);
   for (uint64_t i = 0; i < no; ++i) {

@@ -88,12 +88,8 @@ Tensor make_texture(int t, uint64_t seed) {
   for (auto& c : palette) {
     const float hue = rng.uniform(0.f, 6.f);
     const float sat = rng.uniform(0.6f, 1.0f), val = rng.uniform(0.1f, 0.45f);
-    // HSV → RGB.
-    const int sector = static_cast<int>(hue) % 6;
-    const float f = hue - std::floor(hue);
-    const float p = val * (1 - sat), q = val * (1 - sat * f), r = val * (1 - sat * (1 - f));
-    const float rgb[6][3] = {{val, r, p}, {q, val, p}, {p, val, r}, {p, q, val}, {r, p, val}, {val, p, q}};
-    for (int k = 0; k < 3; ++k) c[static_cast<size_t>(k)] = std::max(0.06f, rgb[sector][k]);
+    const std::array<double, 3> rgb = hsv_to_rgb(hue, sat, val);
+    for (int k = 0; k < 3; ++k) c[static_cast<size_t>(k)] = std::max(0.06f, static_cast<float>(rgb[static_cast<size_t>(k)]));
   }
   palette[1 * kCols + 2] = {0.45f, 0.45f, 0.42f};
   auto smoothstep = [](double a, double b, double x) {
@@ -171,14 +167,10 @@ SynthData make_synthetic(const SynthOptions& options) {
     }
   const std::vector<double> light = options.light.empty() ? default_light(options.light_model) : options.light;
 
-  IspPipeline isp = IspPipeline::from_json(options.isp.is_null() ? synth_default_isp_json() : options.isp);
-  if (!isp.stage("sensor") || isp.at(0).name() != "sensor")
-    throw std::invalid_argument("synth options: isp must start with a sensor stage (the camera's mosaic)");
-  isp.get<WhiteBalance>("white_balance").set_gains(options.wb_gains);
+  IspPipeline isp = synthetic_isp(options);
   truth.isp = isp.to_json();
 
   SceneRenderer renderer(truth.mesh, truth.render);
-  Tensor rgb, alpha, srgb;
   out.dataset.options.size = options.size;
   out.dataset.options.masks = "masks";
   for (int v = 0; v < options.views; ++v) {
@@ -191,20 +183,35 @@ SynthData make_synthetic(const SynthOptions& options) {
     for (int k = 0; k < 4; ++k) s.camera[k] = static_cast<float>(cams[static_cast<size_t>(v)][static_cast<size_t>(k)]);
     s.background.resize({3});
     for (int k = 0; k < 3; ++k) s.background[k] = static_cast<float>(options.background[static_cast<size_t>(k)]);
-
-    renderer.forward(s, rgb, alpha);
-    isp.forward(rgb, srgb);
-    Photo p;
-    p.path = fs::path("images") / view_name(v);
-    p.original_width = p.original_height = options.size;
-    p.srgb.resize({3, options.size, options.size});
-    for (int64_t i = 0; i < srgb.numel(); ++i) p.srgb[i] = std::clamp(srgb[i], 0.f, 1.f);
-    p.mask.resize({1, options.size, options.size});
-    for (int64_t i = 0; i < alpha.numel(); ++i) p.mask[i] = alpha[i] > 0.5f ? 1.f : 0.f;
-    out.dataset.photos.push_back(std::move(p));
-    truth.scenes.push_back(std::move(s));
+    add_synthetic_view(out, s, renderer, isp, view_name(v));
   }
   return out;
+}
+
+IspPipeline synthetic_isp(const SynthOptions& options) {
+  IspPipeline isp = IspPipeline::from_json(options.isp.is_null() ? synth_default_isp_json() : options.isp);
+  if (!isp.stage("sensor") || isp.at(0).name() != "sensor")
+    throw std::invalid_argument("synth options: isp must start with a sensor stage (the camera's mosaic)");
+  isp.get<WhiteBalance>("white_balance").set_gains(options.wb_gains);
+  return isp;
+}
+
+void add_synthetic_view(SynthData& out, const Scene& s, SceneRenderer& renderer, IspPipeline& isp,
+                        const std::string& name) {
+  Tensor rgb, alpha, srgb;
+  renderer.forward(s, rgb, alpha);
+  isp.forward(rgb, srgb);
+  const int64_t size = rgb.dim(1);
+  Photo p;
+  p.path = fs::path("images") / name;
+  p.original_width = p.original_height = static_cast<int>(size);
+  p.srgb.resize({3, size, size});
+  for (int64_t i = 0; i < srgb.numel(); ++i) p.srgb[i] = std::clamp(srgb[i], 0.f, 1.f);
+  p.mask.resize({1, size, size});
+  for (int64_t i = 0; i < alpha.numel(); ++i) p.mask[i] = alpha[i] > 0.5f ? 1.f : 0.f;
+  out.dataset.photos.push_back(std::move(p));
+  out.truth.scenes.push_back(s);
+  out.truth.image_names.push_back(name);
 }
 
 nlohmann::json SynthTruth::to_json() const {
@@ -213,15 +220,18 @@ nlohmann::json SynthTruth::to_json() const {
     const Scene& s = scenes[v];
     nlohmann::json light = nlohmann::json::array();
     for (float x : s.light) light.push_back(x);
-    views.push_back({{"image", "images/" + view_name(static_cast<int>(v))},
-                     {"mask", "masks/" + view_name(static_cast<int>(v))},
+    const std::string& name = image_names[v];
+    nlohmann::json view = {{"image", "images/" + name},
+                     {"mask", "masks/" + name},
                      {"orbit", {{"azimuth", s.camera[0]}, {"elevation", s.camera[1]}, {"distance", s.camera[2]},
                                 {"roll", s.camera[3]}}},
                      {"camera", camera_to_json(scene_camera(s, render))},
-                     {"light", light}});
+                     {"light", light}};
+    if (instances) view["mesh"] = "truth/" + fs::path(name).stem().string() + ".obj";
+    views.push_back(view);
   }
   const Scene& s0 = scenes.front();
-  return {{"format", "invgfx synthetic dataset 1"},
+  nlohmann::json j = {{"format", "invgfx synthetic dataset 1"},
           {"size", render.size},
           {"fov_y", render.fov_y},
           {"raster_mode", to_string(render.mode)},
@@ -232,6 +242,12 @@ nlohmann::json SynthTruth::to_json() const {
           {"mesh", "truth/mesh.obj"},
           {"lights", lights_json(s0, render.light)},
           {"views", views}};
+  if (instances) {
+    j["instances"] = scenes.size();
+    j.erase("mesh");
+    j.erase("lights");
+  }
+  return j;
 }
 
 void write_synthetic(const SynthData& data, const fs::path& dir) {
@@ -242,11 +258,31 @@ void write_synthetic(const SynthData& data, const fs::path& dir) {
   }
   for (size_t v = 0; v < data.dataset.photos.size(); ++v) {
     const Photo& p = data.dataset.photos[v];
-    write_png((dir / "images" / view_name(static_cast<int>(v))).string(), p.srgb);
-    write_png((dir / "masks" / view_name(static_cast<int>(v))).string(), p.mask);
+    const std::string& name = data.truth.image_names[v];
+    write_png((dir / "images" / name).string(), p.srgb);
+    write_png((dir / "masks" / name).string(), p.mask);
+    if (data.truth.instances) {
+      // Each instance's own mesh: the template's topology with the instance's positions and albedo.
+      Mesh m = data.truth.mesh;
+      const Scene& s = data.truth.scenes[v];
+      m.positions.copy_from(s.positions);
+      m.texture.copy_from(s.texture);
+      m.normals = Tensor();
+      const std::string stem = fs::path(name).stem().string();
+      m.name = stem;
+      export_obj((dir / "truth" / (stem + ".obj")).string(), m, stem + ".png");
+    }
   }
-  export_obj((dir / "truth" / "mesh.obj").string(), data.truth.mesh);
+  if (!data.truth.instances) export_obj((dir / "truth" / "mesh.obj").string(), data.truth.mesh);
   write_file_atomically(dir / "truth.json", data.truth.to_json().dump(2) + "\n");
+}
+
+std::array<double, 3> hsv_to_rgb(double hue, double sat, double val) {
+  const int sector = static_cast<int>(hue) % 6;
+  const double f = hue - std::floor(hue);
+  const double p = val * (1 - sat), q = val * (1 - sat * f), r = val * (1 - sat * (1 - f));
+  const double rgb[6][3] = {{val, r, p}, {q, val, p}, {p, val, r}, {p, q, val}, {r, p, val}, {val, p, q}};
+  return {rgb[sector][0], rgb[sector][1], rgb[sector][2]};
 }
 
 double camera_rotation_error_deg(const Tensor& a, const Tensor& b) {

@@ -57,10 +57,13 @@ nlohmann::json synth_default_isp_json();
 
 struct SynthTruth {
   SynthOptions options;
+  std::vector<std::string> image_names;  // file name of each view under images/ (and masks/)
   RenderOptions render;             // what the images were rendered with
   Mesh mesh;                        // the true shape with UVs and texture (quantised to 8-bit sRGB,
                                     // exactly what mesh.obj + texture.png hold)
-  std::vector<Scene> scenes;        // one per view
+  std::vector<Scene> scenes;        // one per view (with an instance's own positions and texture for
+                                    // a category: synth_category.h)
+  bool instances = false;           // a category: each view is its own instance, truth/<name>.obj
   nlohmann::json isp;               // IspPipeline::to_json() of the camera's ISP
   nlohmann::json to_json() const;   // truth.json (without file names)
 };
@@ -73,9 +76,20 @@ struct SynthData {
 // Renders the dataset in memory. Throws std::invalid_argument on bad options.
 SynthData make_synthetic(const SynthOptions& options);
 
+// Renders one view of `scene` through `isp` into out.dataset (photo and mask, as images/<name>) and
+// out.truth (the scene and the name): the image formation every synthetic dataset shares.
+void add_synthetic_view(SynthData& out, const Scene& scene, SceneRenderer& renderer, IspPipeline& isp,
+                        const std::string& name);
+// The camera's ISP of a synthetic dataset (options.isp or the default, its white balance set to
+// options.wb_gains). Throws std::invalid_argument when it does not start with a sensor stage.
+IspPipeline synthetic_isp(const SynthOptions& options);
+
 // Writes the layout above into `dir` (created if missing). Throws std::runtime_error naming the path
 // that cannot be written.
 void write_synthetic(const SynthData& data, const std::filesystem::path& dir);
+
+// HSV → RGB (hue in [0, 6) sectors, saturation and value in [0, 1]): the palettes of synthetic textures.
+std::array<double, 3> hsv_to_rgb(double hue, double saturation, double value);
 
 // The angle of R_a·R_bᵀ in degrees between two orbit cameras (4-vectors as SceneT::camera): the
 // rotation error the recovery tests measure.

@@ -87,4 +87,38 @@ Shape BinaryReader::shape(size_t element_bytes) {
   return Shape(dims);
 }
 
+void write_named_values(BinaryWriter& w, const NamedValues& values) {
+  w.u64(values.size());
+  for (const auto& [name, v] : values) {
+    w.str(name);
+    w.u64(v.size());
+    for (double x : v) w.f64(x);
+  }
+}
+
+NamedValues read_named_values(BinaryReader& r) {
+  NamedValues out;
+  const uint64_t n = r.count(uint64_t{1} << 20, 16);
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string name = r.str(1 << 12);
+    std::vector<double> v(static_cast<size_t>(r.count(uint64_t{1} << 20, 8)));
+    for (double& x : v) x = r.f64();
+    out.emplace_back(std::move(name), std::move(v));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> read_named_tensors(BinaryReader& r) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  const uint64_t n = r.count(uint64_t{1} << 24, 12);
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string name = r.str(1 << 12);
+    r.set_field("parameter '" + name + "'");
+    Tensor t;
+    r.tensor(t);
+    out.emplace_back(std::move(name), std::move(t));
+  }
+  return out;
+}
+
 }  // namespace invgfx

@@ -16,6 +16,8 @@
 #include <istream>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace invgfx {
 
@@ -102,5 +104,12 @@ class BinaryReader {
   uint64_t left_ = 0;
   uint32_t crc_ = 0;
 };
+
+// Named lists as session and model files store them: u64 count + {string name, u64 count + f64 each}
+// and u64 count + {string name, tensor}. The readers name the entry being read in their messages.
+using NamedValues = std::vector<std::pair<std::string, std::vector<double>>>;
+void write_named_values(BinaryWriter& w, const NamedValues& values);
+NamedValues read_named_values(BinaryReader& r);
+std::vector<std::pair<std::string, Tensor>> read_named_tensors(BinaryReader& r);
 
 }  // namespace invgfx

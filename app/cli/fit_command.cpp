@@ -10,14 +10,12 @@
 // OUT/session.bin) and exits 128 + the signal's number (130, 143).
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
+#include "app/cli/run_support.h"
 #include "app/dataset.h"
 #include "app/fit_outputs.h"
 #include "app/fit_request.h"
 #include "app/loop.h"
 
-#include <unistd.h>
-
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -30,9 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-volatile std::sig_atomic_t g_interrupted = 0;  // the signal that asked the fit to stop, or 0
-extern "C" void on_stop_signal(int sig) { g_interrupted = sig; }
-
 struct FitArgs {
   std::vector<std::string> inputs;
   std::string masks, preset, config, out = "invgfx-out", resume;
@@ -40,18 +35,6 @@ struct FitArgs {
   std::optional<int> iters, size, checkpoint, log_interval;
   std::optional<uint64_t> seed;
 };
-
-// The folder must exist (or be creatable) and accept files: checked before any work is done.
-void prepare_out_dir(const fs::path& out) {
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out)) throw std::runtime_error(out.string() + ": cannot create the output folder" + (ec ? ": " + ec.message() : ""));
-  const fs::path probe = out / (".write-test-" + std::to_string(::getpid()));
-  std::FILE* f = std::fopen(probe.c_str(), "wb");
-  if (!f) throw std::runtime_error(out.string() + ": the output folder is not writable");
-  std::fclose(f);
-  fs::remove(probe, ec);
-}
 
 FitRequest request_of(const FitArgs& a) {
   FitRequest r;
@@ -85,12 +68,6 @@ void print_timings(const StageTimes& sum, int64_t steps) {
   }
 }
 
-std::string photo_folder_name(const Photo& p, int index) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%03d_", index);
-  return buf + p.path.stem().string();
-}
-
 int run_fit(const FitArgs& a) {
   try {
     const fs::path out(a.out);
@@ -100,15 +77,8 @@ int run_fit(const FitArgs& a) {
     config.checkpoint_path = out / "session.bin";
     prepare_out_dir(out);
 
-    std::signal(SIGINT, on_stop_signal);
-    std::signal(SIGTERM, on_stop_signal);
-    const bool tty = ::isatty(STDERR_FILENO) == 1;
-    Dataset dataset = load_dataset(request.inputs, dataset_options(request, config), [&](int i, int n, const fs::path& p) {
-      if (tty) std::cerr << "\rloading " << i + 1 << "/" << n << " " << p.filename().string() << "\033[K" << std::flush;
-      return g_interrupted == 0;
-    });
-    if (tty) std::cerr << "\r\033[K";
-    for (const std::string& s : dataset.skipped) std::cerr << "invgfx-cli fit: skipped " << s << "\n";
+    catch_stop_signals();
+    Dataset dataset = load_photos("fit", request.inputs, dataset_options(request, config));
     // The default preset follows the photos that actually loaded (one → single_object).
     if ((dataset.photos.size() == 1) != (files.size() == 1)) {
       LoopConfig again = fit_config(request, static_cast<int>(dataset.photos.size()));
@@ -133,11 +103,11 @@ int run_fit(const FitArgs& a) {
       FitProgress progress(config.iterations, config.log_interval);
       try {
         while (!loop.done()) {
-          if (g_interrupted) {
+          if (stop_signal()) {
             loop.save_session(session);
             progress.message("interrupted at iteration " + std::to_string(loop.iteration()) + "; session saved to " +
                              session.string() + " (continue with --resume " + session.string() + ")");
-            return 128 + g_interrupted;
+            return 128 + stop_signal();
           }
           const StepInfo info = loop.step();
           for (int k = 0; k < kNumLoopStages; ++k) stage_sum.seconds[static_cast<size_t>(k)] += info.timings.seconds[static_cast<size_t>(k)];
@@ -157,10 +127,10 @@ int run_fit(const FitArgs& a) {
         throw std::runtime_error("stopped at iteration " + std::to_string(loop.iteration()) + ": " + e.what() + kept);
       }
     }
-    if (g_interrupted) {
+    if (stop_signal()) {
       loop.save_session(session);
       std::cerr << "interrupted; session saved to " << session.string() << "\n";
-      return 128 + g_interrupted;
+      return 128 + stop_signal();
     }
 
     // The session first: if writing the outputs fails, the fit can still be resumed and exported.
@@ -172,9 +142,9 @@ int run_fit(const FitArgs& a) {
         write_fit_outputs(loop, i, metrics, out / "photos" / photo_folder_name(loop.dataset().photos[static_cast<size_t>(i)], i));
 
     char summary[256];
-    std::snprintf(summary, sizeof summary, "done: %lld iterations, %.1f it/s, loss %.4f, PSNR %.2f dB, SSIM %.3f",
+    std::snprintf(summary, sizeof summary, "done: %lld iterations, %.1f it/s, loss %.4f, PSNR %.2f dB (object %.2f dB), SSIM %.3f",
                   static_cast<long long>(metrics.iterations), metrics.iterations_per_second, metrics.loss,
-                  metrics.psnr, metrics.ssim);
+                  metrics.psnr, metrics.psnr_object, metrics.ssim);
     std::cout << summary;
     if (metrics.iou >= 0) std::cout << ", mask IoU " << metrics.iou;
     std::cout << "\n";
@@ -184,7 +154,7 @@ int run_fit(const FitArgs& a) {
               << (loop.num_photos() > 1 ? " photos/" : "") << "\n";
   } catch (const LoadCancelled&) {
     std::cerr << "invgfx-cli fit: interrupted while loading\n";
-    return 128 + g_interrupted;
+    return 128 + stop_signal();
   } catch (const std::exception& e) {
     return report_error("fit", e.what());
   }

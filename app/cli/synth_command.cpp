@@ -1,9 +1,11 @@
-// invgfx-cli synth --out DIR [--views N] [--size S] [--level L] [--light sh|ambient_directional]
-//                  [--mode hard|soft] [--seed N] [--wb R,G,B]
+// invgfx-cli synth --out DIR [--views N | --instances N] [--size S] [--level L]
+//                  [--light sh|ambient_directional] [--mode hard|soft] [--seed N] [--wb R,G,B]
 // Writes a synthetic dataset with its ground truth (app/synth.h): DIR/images, DIR/masks, DIR/truth.json
-// and the true mesh in DIR/truth/.
+// and the true mesh in DIR/truth/. --instances N writes a category instead (app/synth_category.h): N
+// instances of a shape family, one view each, each with its own truth/instance_NNN.obj.
 #include "app/cli/commands.h"
 #include "app/synth.h"
+#include "app/synth_category.h"
 
 #include <iostream>
 #include <memory>
@@ -16,6 +18,7 @@ struct SynthArgs {
   std::string out, light = "sh", mode = "hard";
   SynthOptions options;
   std::vector<double> wb;
+  int instances = 0;
 };
 
 int run_synth(SynthArgs& a) {
@@ -25,6 +28,17 @@ int run_synth(SynthArgs& a) {
     if (!a.wb.empty()) {
       if (a.wb.size() != 3) throw std::invalid_argument("--wb takes three gains R,G,B");
       a.options.wb_gains = {a.wb[0], a.wb[1], a.wb[2]};
+    }
+    if (a.instances > 0) {
+      // A category's poses spread wider than one object's orbit: azimuth ±46°, elevation 3°–26°.
+      a.options.azimuth_spread = 0.8;
+      a.options.elevation = 0.25;
+      a.options.elevation_spread = 0.2;
+      const SynthData data = make_synthetic_category(a.options, a.instances);
+      write_synthetic(data, a.out);
+      std::cout << "wrote " << a.instances << " instances (" << a.options.size << "x" << a.options.size << ") to "
+                << a.out << ": images/, masks/, truth/instance_NNN.obj, truth.json\n";
+      return 0;
     }
     const SynthData data = make_synthetic(a.options);
     write_synthetic(data, a.out);
@@ -45,7 +59,12 @@ Command add_synth_command(CLI::App& app) {
                "photographed from orbit cameras through a known ISP (white-balance gains ≠ 1); masks and the\n"
                "ground truth (truth.json, truth/mesh.obj) beside the images.");
   sub->add_option("--out,-o", a->out, "output folder (created if missing)")->required();
-  sub->add_option("--views", a->options.views, "number of orbit cameras")->check(CLI::Range(1, 64))->capture_default_str();
+  auto* views = sub->add_option("--views", a->options.views, "number of orbit cameras")->check(CLI::Range(1, 64))->capture_default_str();
+  sub->add_option("--instances", a->instances,
+                  "write a synthetic category instead: N instances of a symmetric shape family with random parts,\n"
+                  "textures, poses and lights, one view each")
+      ->check(CLI::Range(1, 100000))
+      ->excludes(views);
   sub->add_option("--size", a->options.size, "image side, px")->check(CLI::Range(16, 2048))->capture_default_str();
   sub->add_option("--level", a->options.icosphere_level, "icosphere level of the shape")->check(CLI::Range(0, 6))->capture_default_str();
   sub->add_option("--light", a->light, "light model")->check(CLI::IsMember({"sh", "ambient_directional"}))->capture_default_str();

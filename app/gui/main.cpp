@@ -6,6 +6,8 @@
 //                                  OUT.png.json records where each panel is and the losses, for tests;
 //                                  --first-screenshot FIRST.png also grabs the window after step 1
 //   --preset NAME, --config FILE, --masks DIR|auto|none   as in invgfx-cli fit
+//   --model FILE                   a trained model (invgfx-cli train): the photos are predicted by it
+//                                  at once and refined on Start
 #include "app/gui/imgui_widget.h"
 #include "app/gui/main_window.h"
 #include "app/loop_config.h"
@@ -158,7 +160,9 @@ int main(int argc, char** argv) {
   QCommandLineOption preset_option("preset", "Loop preset (assets/presets/NAME.json).", "NAME");
   QCommandLineOption config_option("config", "Loop configuration file (JSON; overrides --preset).", "FILE");
   QCommandLineOption masks_option("masks", "Masks: a folder, 'auto' or 'none' (default: DIR/masks or auto).", "MASKS");
+  QCommandLineOption model_option("model", "Open a trained model (model.invgfx): the photos are predicted by it.", "FILE");
   parser.addOption(preset_option);
+  parser.addOption(model_option);
   parser.addOption(config_option);
   parser.addOption(masks_option);
   parser.addOption(steps_option);
@@ -188,6 +192,14 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "invgfx: " << e.what() << "\n";
     return 2;
+  }
+  if (parser.isSet(model_option)) {
+    try {
+      window.open_model(parser.value(model_option).toStdString());
+    } catch (const std::exception& e) {
+      std::cerr << "invgfx: " << e.what() << "\n";
+      return 2;
+    }
   }
   if (parser.isSet(masks_option)) {
     const std::string m = parser.value(masks_option).toStdString();

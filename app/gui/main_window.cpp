@@ -124,6 +124,8 @@ void MainWindow::create_actions() {
     }
   });
   make("file_save_session_as", tr("Save Session &As…"), QKeySequence::SaveAs, [this] { save_session_dialog(); });
+  make("file_open_model", tr("Open &Model…"), QKeySequence(Qt::CTRL | Qt::Key_M), [this] { open_model_dialog(); });
+  make("file_save_model", tr("Save Mo&del…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M), [this] { save_model_dialog(); });
   make("file_export", tr("&Export Scene…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { export_dialog(); });
   make("file_quit", tr("&Quit"), QKeySequence::Quit, [this] { close(); });
   make("run_start", tr("&Start"), QKeySequence(Qt::Key_F5), [this] { run_action("start"); });
@@ -171,10 +173,12 @@ void MainWindow::create_menus() {
   file->addAction(action("file_open_photos"));
   file->addAction(action("file_open_folder"));
   file->addAction(action("file_open_session"));
+  file->addAction(action("file_open_model"));
   recent_menu_ = file->addMenu(tr("Open &Recent"));
   file->addSeparator();
   file->addAction(action("file_save_session"));
   file->addAction(action("file_save_session_as"));
+  file->addAction(action("file_save_model"));
   file->addAction(action("file_export"));
   file->addSeparator();
   file->addAction(action("file_quit"));
@@ -310,6 +314,8 @@ void MainWindow::open_inputs(const std::vector<std::filesystem::path>& inputs) {
   if (inputs.empty()) return;
   LoadRequest r;
   r.request = request_for(inputs);
+  r.model = model_;
+  r.model_name = "model file '" + model_path_.string() + "'";
   if (runner_) runner_->pause();
   loader_.start(std::move(r));
   progress_->setValue(0);
@@ -407,6 +413,7 @@ void MainWindow::update_actions() {
   action("run_refine")->setEnabled(have);
   action("file_save_session")->setEnabled(have);
   action("file_save_session_as")->setEnabled(have);
+  action("file_save_model")->setEnabled(have);
   action("file_export")->setEnabled(have);
 }
 

@@ -1,5 +1,5 @@
 // The main window of `invgfx`: menus and shortcuts, the dataset dock, the ImGui dashboard in the
-// centre, the status bar, loading off the GUI thread, sessions, export and settings. The loop itself
+// centre, the status bar, loading off the GUI thread, sessions, models, export and settings. The loop itself
 // runs in a LoopRunner; this window only starts, pauses and commands it.
 #pragma once
 
@@ -41,6 +41,13 @@ class MainWindow : public QMainWindow {
   void open_session(const std::filesystem::path& path);
   // Saves the loop's session (with its inputs, masks and configuration); throws std::runtime_error.
   void save_session_to(const std::filesystem::path& path);
+  // Opens a trained model (model.invgfx, written by `invgfx-cli train` or Save Model): photos opened
+  // from now on are predicted by it at once (one forward pass each) and refined on Start. Throws
+  // std::runtime_error naming the file and the problem; the model open before stays then.
+  void open_model(const std::filesystem::path& path);
+  // Writes the loop's network, camera and template as a model file; throws std::runtime_error.
+  void save_model_to(const std::filesystem::path& path);
+  bool has_model() const { return model_ != nullptr; }
   // Writes the current photo's scene (OBJ + MTL + PNG, GLB, PLY, scene.json, render.png, metrics.json)
   // into `dir`; throws std::runtime_error naming what failed.
   void export_to(const std::filesystem::path& dir);
@@ -91,6 +98,8 @@ class MainWindow : public QMainWindow {
   void open_session_dialog();
   bool save_session_dialog();  // false when cancelled or failed
   void export_dialog();
+  void open_model_dialog();
+  void save_model_dialog();
   void about();
 
   ImGuiWidget* view_ = nullptr;
@@ -109,6 +118,8 @@ class MainWindow : public QMainWindow {
   // The configuration the next fit would use (the override, or the request's preset).
   LoopConfig current_config() const;
   std::optional<std::string> masks_override_;
+  std::shared_ptr<const ModelContents> model_;  // the open model (Open Model), or null
+  std::filesystem::path model_path_;
 
   QLabel* state_label_ = nullptr;
   QLabel* iteration_label_ = nullptr;

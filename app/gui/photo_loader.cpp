@@ -1,6 +1,8 @@
 // Implementation of app/gui/photo_loader.h.
 #include "app/gui/photo_loader.h"
 
+#include "app/prediction.h"
+
 namespace invgfx {
 
 PhotoLoader::PhotoLoader(QObject* parent) : QObject(parent) {}
@@ -33,18 +35,24 @@ void PhotoLoader::start(LoadRequest request) {
     QString error;
     try {
       const FitRequest& r = request.request;
-      LoopConfig config = fit_config(r, static_cast<int>(expand_inputs(r.inputs).size()));
+      LoopConfig config = request.model ? prediction_config(*request.model, request.model_name, 1, 0)
+                                        : fit_config(r, static_cast<int>(expand_inputs(r.inputs).size()));
       Dataset dataset = load_dataset(r.inputs, dataset_options(r, config), [this](int i, int n, const std::filesystem::path& p) {
         emit progress(i, n, QString::fromStdString(p.filename().string()));
         return !cancel_.load();
       });
       if (cancel_) throw LoadCancelled();
       // The default preset follows the photos that loaded (one → single_object), as in the CLI.
-      const LoopConfig again = fit_config(r, static_cast<int>(dataset.photos.size()));
-      if (again.render.size == config.render.size) config = again;
+      if (!request.model) {
+        const LoopConfig again = fit_config(r, static_cast<int>(dataset.photos.size()));
+        if (again.render.size == config.render.size) config = again;
+      }
       emit progress(static_cast<int>(dataset.photos.size()), static_cast<int>(dataset.photos.size()),
                     tr("building the networks"));
-      loop = std::make_unique<Loop>(config, std::move(dataset));
+      if (request.model)
+        loop = prediction_loop(*request.model, request.model_name, std::move(dataset), request.refine_steps);
+      else
+        loop = std::make_unique<Loop>(config, std::move(dataset));
       if (!r.resume.empty()) loop->load_session(r.resume);
       if (cancel_) throw LoadCancelled();
     } catch (const LoadCancelled&) {

@@ -6,6 +6,7 @@
 
 #include "app/fit_request.h"
 #include "app/loop.h"
+#include "app/model_file.h"
 
 #include <QObject>
 #include <QString>
@@ -21,6 +22,11 @@ namespace invgfx {
 
 struct LoadRequest {
   FitRequest request;  // complete (complete_request); a session in request.resume is restored
+  // A model to predict with (app/prediction.h): the loop is built from its configuration and
+  // template and holds its parameters; Start refines each photo for `refine_steps` steps.
+  std::shared_ptr<const ModelContents> model;
+  std::string model_name;  // names the model in messages
+  int refine_steps = 200;
 };
 
 class PhotoLoader : public QObject {

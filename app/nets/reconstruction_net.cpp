@@ -16,8 +16,10 @@ void prefix_names(Owner& owner, const std::string& prefix) {
 }  // namespace
 
 ReconstructionNet::ReconstructionNet(const ReconstructionNetOptions& options) : options_(options) {
-  template_ = make_scene_template(options_.icosphere_level, static_cast<float>(options_.template_radius),
-                                  options_.template_obj);
+  template_ = options_.template_mesh ? *options_.template_mesh
+                                     : make_scene_template(options_.icosphere_level,
+                                                           static_cast<float>(options_.template_radius),
+                                                           options_.template_obj);
   encoder_ = make_encoder<float>(options_.encoder);
   decoder_ = std::make_unique<SceneDecoder>(template_, options_.decoder);
   features_ = std::make_unique<FeatureNet>(options_.features);

@@ -14,6 +14,7 @@
 #include "core/encoder.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct ReconstructionNetOptions {
   int icosphere_level = 3;         // template icosphere level, 0..6
   double template_radius = 1.0;    // world units
   std::string template_obj;        // "" = icosphere; else an OBJ (its texture is the initial albedo)
+  std::optional<Mesh> template_mesh;  // when set, the template itself (a model file's), used as is
 };
 
 class ReconstructionNet {
