@@ -23,6 +23,11 @@
 
 namespace invgfx {
 
+bool image_file_size(const std::string& path, int& width, int& height) {
+  int n = 0;
+  return stbi_info(path.c_str(), &width, &height, &n) != 0;
+}
+
 template <class T>
 TensorT<T> load_texture_image(const std::string& path) {
   int w = 0, h = 0, n = 0;
