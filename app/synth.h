@@ -77,6 +77,12 @@ SynthData make_synthetic(const SynthOptions& options);
 // that cannot be written.
 void write_synthetic(const SynthData& data, const std::filesystem::path& dir);
 
+// The synthetic albedo: a T×T grid of 8 × 4 patches of random colours (seeded) with smoothed
+// borders and one light marker patch, quantised to 8-bit sRGB (linear values).
+Tensor synth_texture(int t, uint64_t seed);
+// The default light of a model (SynthOptions::light).
+std::vector<double> synth_default_light(LightModel model);
+
 // The angle of R_a·R_bᵀ in degrees between two orbit cameras (4-vectors as SceneT::camera): the
 // rotation error the recovery tests measure.
 double camera_rotation_error_deg(const Tensor& camera_a, const Tensor& camera_b);
