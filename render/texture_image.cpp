@@ -23,9 +23,11 @@
 
 namespace invgfx {
 
-bool image_file_size(const std::string& path, int& width, int& height) {
+bool image_file_size(const std::string& path, int& width, int& height, int* channels) {
   int n = 0;
-  return stbi_info(path.c_str(), &width, &height, &n) != 0;
+  const bool ok = stbi_info(path.c_str(), &width, &height, &n) != 0;
+  if (channels) *channels = n;
+  return ok;
 }
 
 template <class T>
