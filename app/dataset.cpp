@@ -2,6 +2,8 @@
 #include "app/dataset.h"
 
 #include "app/loop_config.h"
+#include "app/multiview_dataset.h"
+#include "app/photo_fit.h"
 #include "isp/develop.h"
 #include "isp/raw_file.h"
 
@@ -64,45 +66,6 @@ cv::Mat read_gray(const fs::path& path) {
   cv::Mat f;
   m.convertTo(f, CV_32F, m.depth() == CV_16U ? 1.0 / 65535.0 : 1.0 / 255.0);
   return f;
-}
-
-// Where an image of cols × rows goes in an S×S square: scaled to fit, centred.
-struct Placement {
-  float scale = 1.f;
-  int w = 0, h = 0, left = 0, top = 0;
-};
-
-Placement fit_placement(int cols, int rows, int size) {
-  Placement p;
-  p.scale = static_cast<float>(size) / static_cast<float>(std::max(cols, rows));
-  p.w = std::max(1, static_cast<int>(std::lround(cols * p.scale)));
-  p.h = std::max(1, static_cast<int>(std::lround(rows * p.scale)));
-  p.left = (size - p.w) / 2;
-  p.top = (size - p.h) / 2;
-  return p;
-}
-
-// Resizes `img` to the placement's w × h and pads it to S×S (area interpolation when shrinking), the
-// borders replicating the edge for photos (so no hard frame appears for the losses to fit).
-cv::Mat place(const cv::Mat& img, int size, const Placement& p, int border_mode) {
-  cv::Mat resized;
-  const bool shrink = p.w < img.cols || p.h < img.rows;
-  cv::resize(img, resized, cv::Size(p.w, p.h), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
-  cv::Mat out;
-  cv::copyMakeBorder(resized, out, p.top, size - p.h - p.top, p.left, size - p.w - p.left, border_mode,
-                     cv::Scalar::all(0));
-  return out;
-}
-
-Tensor to_planar(const cv::Mat& m) {
-  const int c = m.channels();
-  Tensor t({c, m.rows, m.cols});
-  for (int y = 0; y < m.rows; ++y) {
-    const float* row = m.ptr<float>(y);
-    for (int x = 0; x < m.cols; ++x)
-      for (int k = 0; k < c; ++k) t.at(k, y, x) = std::clamp(row[x * c + k], 0.f, 1.f);
-  }
-  return t;
 }
 
 fs::path find_mask(const fs::path& dir, const fs::path& photo) {
@@ -231,7 +194,9 @@ std::vector<fs::path> expand_inputs(const std::vector<fs::path>& inputs) {
   std::vector<fs::path> out;
   for (const fs::path& in : inputs) {
     std::error_code ec;
-    if (fs::is_directory(in, ec)) {
+    if (is_view_camera_source(in)) {
+      for (const ViewCamera& v : read_view_cameras(in)) out.push_back(v.image);
+    } else if (fs::is_directory(in, ec)) {
       std::vector<fs::path> files;
       for (const auto& e : fs::directory_iterator(in, ec))
         if (e.is_regular_file() && is_photo_file(e.path())) files.push_back(e.path());
@@ -274,6 +239,7 @@ Dataset load_dataset(const std::vector<fs::path>& inputs, const DatasetOptions& 
   if (options.size < 16 || options.size > 2048)
     throw std::runtime_error("working size " + std::to_string(options.size) + " is outside 16..2048");
   if (inputs.empty()) throw std::runtime_error("no input photos given");
+  if (inputs.size() == 1 && is_view_camera_source(inputs[0])) return load_multiview_dataset(inputs[0], options, progress);
   const bool auto_masks = options.masks == "auto";
   const fs::path mask_dir = (!options.masks.empty() && !auto_masks) ? fs::path(options.masks) : fs::path();
   std::error_code ec;
@@ -343,6 +309,7 @@ Dataset load_dataset(const std::vector<fs::path>& inputs, const DatasetOptions& 
     for (const std::string& s : ds.skipped) msg += "\n  " + s;
     throw std::runtime_error(msg);
   }
+  if (options.object) guess_orbit_views(ds);
   return ds;
 }
 

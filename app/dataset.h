@@ -5,6 +5,7 @@
 
 #include "core/tensor.h"
 #include "isp/pipeline.h"
+#include "render/camera_formats.h"
 
 #include <filesystem>
 #include <functional>
@@ -21,6 +22,12 @@ struct DatasetOptions {
   std::string masks;
   bool invert_masks = false;  // for mask folders where black is foreground
   int auto_mask_iterations = 5;  // GrabCut iterations for "auto"; 1..20
+  // Multi-view datasets (multiview_dataset.h): "alpha" in `masks` takes each photo's alpha channel as
+  // its mask (the default, "", does when every photo has one). COLMAP photos come from images_dir
+  // (default: images/ beside the model). `object`: a plain folder of photos of one object, whose
+  // cameras start on an orbit guess (the turntable case) and are fitted.
+  std::filesystem::path images_dir;
+  bool object = false;
 };
 
 struct Photo {
@@ -54,12 +61,18 @@ struct Dataset {
   std::vector<Photo> photos;
   std::vector<std::string> skipped;  // "path: reason" for every unreadable input
   DatasetOptions options;
+  // A multi-view dataset: one camera per photo (render/camera_formats.h), its intrinsics in the
+  // working square's pixels, its pose in the dataset's world frame. Empty for independent photos.
+  std::vector<ViewCamera> views;
+  bool views_known = false;  // the cameras came from a camera file (else: an orbit guess)
+  bool multiview() const { return !views.empty(); }
 };
 
 // Which files `load_dataset` takes: the extensions of photos it reads (lower case, with the dot).
 bool is_photo_file(const std::filesystem::path& p);
 
-// Expands files, lists and folders (folders are read one level deep, sorted by name) into photo paths.
+// Expands files, lists and folders (folders are read one level deep, sorted by name) into photo paths;
+// a multi-view camera file or COLMAP folder into its views' photos.
 // Throws std::runtime_error naming the input when it does not exist.
 std::vector<std::filesystem::path> expand_inputs(const std::vector<std::filesystem::path>& inputs);
 
@@ -70,7 +83,9 @@ struct LoadCancelled : std::runtime_error {
   LoadCancelled() : std::runtime_error("loading cancelled") {}
 };
 
-// Loads every readable photo; unreadable ones go to `skipped` with the reason. Throws
+// Loads every readable photo; unreadable ones go to `skipped` with the reason. One input that is a
+// camera file or COLMAP folder (is_view_camera_source) loads as a multi-view dataset
+// (multiview_dataset.h), and so does a folder with options.object. Throws
 // std::runtime_error when nothing is readable or the inputs are empty, or a mask folder is missing.
 Dataset load_dataset(const std::vector<std::filesystem::path>& inputs, const DatasetOptions& options,
                      const LoadProgress& progress = {});

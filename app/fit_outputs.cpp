@@ -2,6 +2,7 @@
 #include "app/fit_outputs.h"
 
 #include "app/camera_isp.h"
+#include "app/multiview_dataset.h"
 
 #include "core/atomic_file.h"
 #include "isp/develop.h"
@@ -61,6 +62,34 @@ nlohmann::json camera_fields_json(Loop& loop) {
   return j;
 }
 
+// Every view's fitted camera of a multi-view fit, in the dataset's world frame, at the photo's own
+// resolution: OpenCV K, R, t (cam_from_world) and the OpenGL camera-to-world matrix NeRF stores.
+nlohmann::json view_cameras_json(Loop& loop) {
+  nlohmann::json out = nlohmann::json::array();
+  const Dataset& ds = loop.dataset();
+  for (int i = 0; i < loop.num_photos(); ++i) {
+    const Photo& p = ds.photos[static_cast<size_t>(i)];
+    ViewCamera v = ds.views[static_cast<size_t>(i)];
+    view_from_pinhole(loop.scene(i).camera, v);
+    // Back from the working square to the photo: q_orig = (q + ½ − offset)/scale − ½.
+    const double sx = p.scale, sy = p.scale;
+    const double fx = v.K.fx / sx, fy = v.K.fy / sy;
+    const double cx = (v.K.cx + 0.5 - p.offset_x) / sx - 0.5, cy = (v.K.cy + 0.5 - p.offset_y) / sy - 0.5;
+    const Eigen::Matrix4d c2w = nerf_c2w_from_cv(v.R, v.t);
+    nlohmann::json R = nlohmann::json::array(), M = nlohmann::json::array();
+    for (int r = 0; r < 3; ++r) R.push_back({v.R(r, 0), v.R(r, 1), v.R(r, 2)});
+    for (int r = 0; r < 4; ++r) M.push_back({c2w(r, 0), c2w(r, 1), c2w(r, 2), c2w(r, 3)});
+    out.push_back({{"name", v.name},
+                   {"image", p.path.string()},
+                   {"width", p.original_width},
+                   {"height", p.original_height},
+                   {"opencv", {{"K", {{fx, 0, cx}, {0, fy, cy}, {0, 0, 1}}}, {"R", R}, {"t", {v.t.x(), v.t.y(), v.t.z()}},
+                               {"note", "X_cam = R X_world + t; pixel centres at integers"}}},
+                   {"opengl", {{"camera_to_world", M}, {"note", "camera looks down -z, y up (NeRF transform_matrix)"}}}});
+  }
+  return out;
+}
+
 }  // namespace
 
 void write_fit_outputs(Loop& loop, int photo, const FitMetrics& metrics, const fs::path& dir) {
@@ -116,8 +145,6 @@ void write_fit_outputs(Loop& loop, int photo, const FitMetrics& metrics, const f
       {"iteration", loop.iteration()},
       {"phase", to_string(loop.phase())},
       {"render", config.render.to_json()},
-      {"orbit", {{"azimuth", scene.camera[0]}, {"elevation", scene.camera[1]}, {"distance", scene.camera[2]},
-                 {"roll", scene.camera[3]}, {"units", "radians, world units"}}},
       {"camera", camera_to_json(scene_camera(scene, config.render))},
       {"light_model", to_string(config.render.light)},
       {"light", values(scene.light)},
@@ -129,7 +156,15 @@ void write_fit_outputs(Loop& loop, int photo, const FitMetrics& metrics, const f
       {"metrics", photo_metrics},
       {"files", {{"mesh", "mesh.obj"}, {"material", "mesh.mtl"}, {"texture", mesh.has_texture() ? "texture.png" : ""},
                  {"glb", "scene.glb"}, {"ply", "scene.ply"}, {"render", "render.png"}, {"metrics", "metrics.json"}}}};
-  write_file_atomically(staging.path / "scene.json", j.dump(2) + "\n");
+  nlohmann::json jj = j;
+  if (scene.camera.numel() == 4)
+    jj["orbit"] = {{"azimuth", scene.camera[0]}, {"elevation", scene.camera[1]}, {"distance", scene.camera[2]},
+                   {"roll", scene.camera[3]}, {"units", "radians, world units"}};
+  if (loop.dataset().multiview()) {
+    jj["cameras"] = view_cameras_json(loop);
+    jj["world"] = "the dataset's own frame and units: the mesh overlays its cameras";
+  }
+  write_file_atomically(staging.path / "scene.json", jj.dump(2) + "\n");
   write_file_atomically(staging.path / "metrics.json", metrics.to_json().dump(2) + "\n");
   staging.publish(dir);
 }

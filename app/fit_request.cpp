@@ -2,6 +2,7 @@
 #include "app/fit_request.h"
 
 #include "app/loop.h"
+#include "app/multiview_dataset.h"
 
 #include <stdexcept>
 
@@ -29,8 +30,13 @@ FitRequest complete_request(FitRequest r) {
   return r;
 }
 
-std::string default_masks(const std::vector<fs::path>& inputs) {
+bool is_multiview_request(const FitRequest& r) {
+  return r.object || (r.inputs.size() == 1 && is_view_camera_source(r.inputs[0]));
+}
+
+std::string default_masks(const std::vector<fs::path>& inputs, const fs::path& images) {
   std::error_code ec;
+  if (inputs.size() == 1 && is_view_camera_source(inputs[0])) return default_multiview_masks(inputs[0], images);
   if (!inputs.empty()) {
     const fs::path first = inputs.front();
     const fs::path folder = fs::is_directory(first, ec) ? first : first.parent_path();
@@ -43,8 +49,10 @@ std::string default_masks(const std::vector<fs::path>& inputs) {
 DatasetOptions dataset_options(const FitRequest& r, const LoopConfig& c) {
   DatasetOptions o;
   o.size = c.render.size;
-  o.masks = r.masks.empty() ? default_masks(r.inputs) : r.masks == "none" ? std::string() : r.masks;
+  o.masks = r.masks.empty() ? default_masks(r.inputs, r.images) : r.masks == "none" ? std::string() : r.masks;
   o.invert_masks = r.invert_masks;
+  o.images_dir = r.images;
+  o.object = r.object;
   return o;
 }
 
@@ -57,7 +65,12 @@ LoopConfig fit_config(const FitRequest& r, int num_photos) {
   } else if (!r.config_file.empty()) {
     c = LoopConfig::from_file(r.config_file);
   } else {
-    c = LoopConfig::preset(!r.preset.empty() ? r.preset : (num_photos == 1 ? "single_object" : "category"));
+    c = LoopConfig::preset(!r.preset.empty()       ? r.preset
+                           : is_multiview_request(r) ? "multiview"
+                           : num_photos == 1         ? "single_object"
+                                                     : "category");
+    // Cameras of an orbit guess are fitted; known ones stay frozen unless the configuration says so.
+    if (r.object) c.groups["camera"].frozen = false;
   }
   if (r.iterations) c.iterations = *r.iterations;
   if (r.size) {

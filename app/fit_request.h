@@ -6,7 +6,10 @@
 //   masks    "" = the default: a folder "masks" inside the one folder given or next to the photos'
 //            folder (as `invgfx-cli synth` writes it), otherwise automatic GrabCut masks; "none";
 //            "auto"; or a folder. A resumed session keeps its own unless masks are given.
-//   preset   "" = by the number of photos that loaded: single_object for one, category for more
+//            A multi-view dataset (a transforms*.json or a COLMAP folder): "alpha" when every photo has
+//            an alpha channel, else none.
+//   preset   "" = multiview for a multi-view dataset or --object; else by the number of photos
+//            that loaded: single_object for one, category for more
 //   config   a configuration file (fields it omits keep their defaults), or one given whole; either
 //            replaces the preset. A resumed fit takes the session's configuration.
 #pragma once
@@ -29,6 +32,8 @@ struct FitRequest {
   std::filesystem::path config_file;
   std::optional<LoopConfig> config;
   std::filesystem::path resume;  // a session file to continue
+  std::filesystem::path images;  // the photos of a COLMAP model (default: images/ beside it)
+  bool object = false;           // a plain folder of one object: orbit-guess cameras, fitted (multiview)
   // Overrides of the configuration (the command line's --iters, --size, …).
   std::optional<int> iterations, size, checkpoint_interval, log_interval;
   std::optional<uint64_t> seed;
@@ -39,8 +44,11 @@ struct FitRequest {
 // preset or configuration with --resume, a working size other than the session's).
 FitRequest complete_request(FitRequest request);
 
-// The masks the default policy finds for these inputs: a masks folder, or "auto".
-std::string default_masks(const std::vector<std::filesystem::path>& inputs);
+// The masks the default policy finds for these inputs: a masks folder, or "auto"; for a multi-view
+// dataset "alpha" or "".
+std::string default_masks(const std::vector<std::filesystem::path>& inputs, const std::filesystem::path& images = {});
+// True when the request is a multi-view fit (one camera file or COLMAP folder, or --object).
+bool is_multiview_request(const FitRequest& request);
 
 // Dataset options of the request at the configuration's working size.
 DatasetOptions dataset_options(const FitRequest& request, const LoopConfig& config);

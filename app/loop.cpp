@@ -70,6 +70,12 @@ Loop::Rooms::Rooms(const LoopConfig& c, Dataset d, const Mesh* tmpl) : config(c)
                                        config.raw_denoiser && any_raw ? &config.denoiser : nullptr);
   camera->set_optimizer(make_loop_optimizer(camera->learnable_parameters(), config, 1.0));
   network = std::make_unique<NetworkScenes>(*net, config, 1.0);
+  if (dataset.multiview()) {
+    if (dataset.views.size() != dataset.photos.size())
+      throw std::invalid_argument("loop: the dataset has " + std::to_string(dataset.views.size()) + " cameras for " +
+                                  std::to_string(n) + " photos");
+    multiview = std::make_unique<MultiViewScenes>(net->template_mesh(), dataset.views, config, 1.0);
+  }
   features = std::make_unique<FeatureTerm>(net->features(), n);
   const int slots = std::min(config.batch_size, n);
   pass = std::make_unique<LoopPass>(dataset, net->template_mesh(), config.render, slots);
@@ -92,13 +98,14 @@ CameraIsp& Loop::camera() { return *r_->camera; }
 IspPipeline& Loop::isp() { return r_->camera->isp(); }
 
 SceneSource& Loop::source() {
+  if (r_->multiview) return *r_->multiview;
   if (r_->refined) return *r_->refined;
   return *r_->network;
 }
 
 // Decodes every photo's scene once with the network; from now on each is its own parameters.
 void Loop::begin_refinement() {
-  if (r_->state.refining) return;
+  if (r_->state.refining || r_->multiview) return;
   const int n = num_photos(), slots = r_->pass->slots();
   std::vector<Scene> starts(static_cast<size_t>(n));
   std::vector<int> idx;
@@ -119,6 +126,7 @@ void Loop::apply_settings() {
   std::vector<std::pair<std::string, Optimizer*>> all;
   r_->network->all_optimizers(all);
   if (r_->refined) r_->refined->all_optimizers(all);
+  if (r_->multiview) r_->multiview->all_optimizers(all);
   for (auto& [name, o] : all) apply_loop_settings(*o, r_->config, f);
 }
 
@@ -323,6 +331,10 @@ void Loop::snapshot(int photo, LoopSnapshot& out) {
 Scene Loop::scene(int photo) {
   if (photo < 0 || photo >= num_photos()) throw std::out_of_range("loop: no photo " + std::to_string(photo));
   Scene s;
+  if (r_->multiview) {
+    r_->multiview->scene(photo, s);
+    return s;
+  }
   if (r_->refined) {
     r_->refined->scene(photo, s);
     return s;
@@ -378,6 +390,7 @@ void Loop::visit_parameters(const ParameterVisitor<float>& visit) {
   t.parameter = visit;
   r_->camera->traverse(t);
   if (r_->refined) r_->refined->visit_parameters(visit);
+  if (r_->multiview) r_->multiview->visit_parameters(visit);
 }
 
 double Loop::loss_and_gradients(const std::vector<int>& photos) {

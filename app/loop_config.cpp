@@ -157,6 +157,8 @@ void LoopConfig::check() const {
   require(denoiser.features >= 1, "denoiser.features", "must be ≥ 1");
   require(denoiser.scale >= 0, "denoiser.scale", "must be ≥ 0");
   check_weights(weights);
+  require(multiview.lambda >= 0 && std::isfinite(multiview.lambda), "multiview.lambda", "must be finite and ≥ 0");
+  require(multiview.texture_size >= 8 && multiview.texture_size <= 4096, "multiview.texture_size", "must be in 8..4096");
   require(checkpoint_interval >= 0, "checkpoint_interval", "must be ≥ 0");
   require(log_interval >= 1, "log_interval", "must be ≥ 1");
 }
@@ -197,6 +199,7 @@ nlohmann::json LoopConfig::to_json() const {
       {"raw_denoiser", raw_denoiser},
       {"denoiser", {{"features", denoiser.features}, {"scale", denoiser.scale}, {"seed", denoiser.seed}}},
       {"weights", weights_json},
+      {"multiview", {{"lambda", multiview.lambda}, {"texture_size", multiview.texture_size}}},
       {"checkpoint_interval", checkpoint_interval},
       {"checkpoint_path", checkpoint_path.string()},
       {"log_interval", log_interval},
@@ -211,7 +214,7 @@ LoopConfig LoopConfig::from_json(const nlohmann::json& j, const LoopConfig& base
   const Reader r(j, "");
   r.known({"preset", "iterations", "train_fraction", "batch_size", "lr", "max_grad_norm", "groups", "template",
            "render", "decoder", "encoder", "features", "isp", "raw_denoiser", "denoiser", "weights",
-           "checkpoint_interval", "checkpoint_path", "log_interval", "seed"});
+           "multiview", "checkpoint_interval", "checkpoint_path", "log_interval", "seed"});
   r.string("preset", c.preset_name);
   r.number("iterations", c.iterations);
   r.number("train_fraction", c.train_fraction);
@@ -287,6 +290,12 @@ LoopConfig LoopConfig::from_json(const nlohmann::json& j, const LoopConfig& base
     t.number("kernel", c.encoder.kernel);
     t.number("leaky_slope", c.encoder.leaky_slope);
     t.number("seed", c.encoder.seed);
+  }
+  if (r.has("multiview")) {
+    const Reader t = r.sub("multiview");
+    t.known({"lambda", "texture_size"});
+    t.number("lambda", c.multiview.lambda);
+    t.number("texture_size", c.multiview.texture_size);
   }
   if (r.has("features")) {
     const Reader t = r.sub("features");
@@ -379,7 +388,7 @@ LoopConfig LoopConfig::preset(const std::string& name) {
   }
 }
 
-std::vector<std::string> LoopConfig::preset_names() { return {"single_object", "category", "pose_calibration"}; }
+std::vector<std::string> LoopConfig::preset_names() { return {"single_object", "category", "pose_calibration", "multiview"}; }
 
 std::filesystem::path assets_dir() {
   namespace fs = std::filesystem;

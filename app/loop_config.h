@@ -10,6 +10,7 @@
 //    "isp": {...IspPipeline JSON...}, "raw_denoiser": false,
 //    "train_fraction": 0.7, "groups": {"camera": {"lr_scale": 1, "frozen": false}, ...},
 //    "weights": {"pixel": 1, "pixel_kind": "charbonnier", "ssim": 0.2, ...},
+//    "multiview": {"lambda": 20, "texture_size": 512},
 //    "checkpoint_interval": 0, "seed": 1, "log_interval": 10}
 #pragma once
 
@@ -29,6 +30,12 @@
 #include <vector>
 
 namespace invgfx {
+
+// The multi-view fit (multiview_scenes.h): one object shared by every photo of a dataset with cameras.
+struct MultiViewOptions {
+  double lambda = 20;      // Large Steps λ of u = (I + λL)v (render/large_steps.h), ≥ 0; larger = smoother steps
+  int texture_size = 512;  // side of the shared texture, texels, 8..4096
+};
 
 struct LoopConfig {
   std::string preset_name;            // name of the preset it was loaded from, for reports (JSON "preset")
@@ -52,6 +59,7 @@ struct LoopConfig {
   bool raw_denoiser = false;          // pre-ISP denoiser on real RAW inputs
   RawDenoiserOptions denoiser;
   LossWeights weights;                // loss_terms.h: one weight per term, by the term's name
+  MultiViewOptions multiview;         // used when the dataset has cameras (multiview_scenes.h)
 
   int checkpoint_interval = 0;        // save the session every N steps when > 0
   std::filesystem::path checkpoint_path;  // where (CLI: OUT/session.bin)
@@ -66,7 +74,7 @@ struct LoopConfig {
   nlohmann::json to_json() const;
   // Throws std::runtime_error naming the file (missing, unreadable, bad JSON, bad field).
   static LoopConfig from_file(const std::filesystem::path& path);
-  // assets/presets/<name>.json: "single_object", "category", "pose_calibration".
+  // assets/presets/<name>.json: "single_object", "category", "pose_calibration", "multiview".
   static LoopConfig preset(const std::string& name);
   static std::vector<std::string> preset_names();
 };

@@ -8,6 +8,7 @@
 #include "app/loop.h"
 #include "app/loop_optimizers.h"
 #include "app/loop_pass.h"
+#include "app/multiview_scenes.h"
 #include "app/network_scenes.h"
 #include "app/refined_scenes.h"
 #include "core/divergence_guard.h"
@@ -26,6 +27,7 @@ struct Loop::Rooms {
   std::unique_ptr<CameraIsp> camera;
   std::unique_ptr<NetworkScenes> network;  // training
   std::unique_ptr<RefinedScenes> refined;  // refinement; null before
+  std::unique_ptr<MultiViewScenes> multiview;  // a dataset with cameras: the one source, no phases
   std::unique_ptr<FeatureTerm> features;
   std::unique_ptr<LoopPass> pass;
   std::unique_ptr<BatchSchedule> schedule;

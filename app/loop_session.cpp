@@ -18,10 +18,11 @@ bool mutable_field(const std::string& k) {
 
 // Every optimizer of the fit, named as in the session: the camera's, then the scene sources'.
 std::vector<std::pair<std::string, Optimizer*>> optimizers_of(CameraIsp& camera, NetworkScenes& network,
-                                                              RefinedScenes* refined) {
+                                                              RefinedScenes* refined, MultiViewScenes* multiview) {
   std::vector<std::pair<std::string, Optimizer*>> all = {{"camera", &camera.optimizer()}};
   network.all_optimizers(all);
   if (refined) refined->all_optimizers(all);
+  if (multiview) multiview->all_optimizers(all);
   return all;
 }
 
@@ -59,7 +60,7 @@ void Loop::save_session(const std::filesystem::path& path) {
   Traversal t;
   t.field = [&](const FieldSpec& spec, std::vector<double>& v) { c.fields.emplace_back(spec.name, v); };
   r.camera->traverse(t);
-  for (auto& [name, opt] : optimizers_of(*r.camera, *r.network, r.refined.get()))
+  for (auto& [name, opt] : optimizers_of(*r.camera, *r.network, r.refined.get(), r.multiview.get()))
     c.optimizers.emplace_back(name, opt->save_state());
   write_session_file(path, c, session_tensors());
 }
@@ -106,7 +107,7 @@ void Loop::load_session(const std::filesystem::path& path) {
       throw std::runtime_error(where + ": parameter '" + tensors[i].first + "' has shape " +
                                d.tensors[i].second.shape().str() + ", expected " + tensors[i].second->shape().str());
   }
-  const auto opts = optimizers_of(*r.camera, *r.network, r.refined.get());
+  const auto opts = optimizers_of(*r.camera, *r.network, r.refined.get(), r.multiview.get());
   if (opts.size() != d.optimizers.size())
     throw std::runtime_error(where + ": holds " + std::to_string(d.optimizers.size()) + " optimizer states, expected " +
                              std::to_string(opts.size()));

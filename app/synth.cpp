@@ -77,11 +77,13 @@ Mesh make_shape(int level) {
   return m;
 }
 
+}  // namespace
+
 // A grid of 8 × 4 patches of random colours (linear albedo in [0.06, 0.45], so that the brightest
 // patch under the default light stays below the white level after white balance), with smoothed
 // borders (a smoothstep over a fifth of a patch) so the image has gradients a pose can follow; one
 // light patch as a marker. Quantised to 8-bit sRGB: the texture is exactly what texture.png holds.
-Tensor make_texture(int t, uint64_t seed) {
+Tensor synth_texture(int t, uint64_t seed) {
   constexpr int kCols = 8, kRows = 4;
   Rng rng(seed);
   std::array<std::array<float, 3>, kCols * kRows> palette{};
@@ -123,7 +125,7 @@ Tensor make_texture(int t, uint64_t seed) {
   return tex;
 }
 
-std::vector<double> default_light(LightModel model) {
+std::vector<double> synth_default_light(LightModel model) {
   if (model == LightModel::kAmbientDirectional)
     return {0.35, 0.35, 0.35, 0.5, 0.6, 0.8, 0.6, 0.6, 0.6};
   // Per channel: L00 white, L1−1 (y: from above) and L10 (z: from the front).
@@ -135,6 +137,8 @@ std::vector<double> default_light(LightModel model) {
   }
   return sh;
 }
+
+namespace {
 
 std::string view_name(int i) {
   char buf[32];
@@ -156,7 +160,7 @@ SynthData make_synthetic(const SynthOptions& options) {
   truth.render.check();
 
   truth.mesh = make_shape(options.icosphere_level);
-  truth.mesh.texture = make_texture(options.texture_size, options.seed);
+  truth.mesh.texture = synth_texture(options.texture_size, options.seed);
 
   std::vector<std::array<double, 4>> cams = options.cameras;
   if (cams.empty())
@@ -165,7 +169,7 @@ SynthData make_synthetic(const SynthOptions& options) {
       const double el = options.elevation + (i % 2 == 0 ? -1.0 : 1.0) * (options.views == 1 ? 0.0 : options.elevation_spread);
       cams.push_back({options.azimuth + a * options.azimuth_spread, el, options.distance, 0.0});
     }
-  const std::vector<double> light = options.light.empty() ? default_light(options.light_model) : options.light;
+  const std::vector<double> light = options.light.empty() ? synth_default_light(options.light_model) : options.light;
 
   IspPipeline isp = synthetic_isp(options);
   truth.isp = isp.to_json();

@@ -90,6 +90,11 @@ void write_synthetic(const SynthData& data, const std::filesystem::path& dir);
 
 // HSV → RGB (hue in [0, 6) sectors, saturation and value in [0, 1]): the palettes of synthetic textures.
 std::array<double, 3> hsv_to_rgb(double hue, double saturation, double value);
+// The synthetic albedo: a T×T grid of 8 × 4 patches of random colours (seeded) with smoothed
+// borders and one light marker patch, quantised to 8-bit sRGB (linear values).
+Tensor synth_texture(int t, uint64_t seed);
+// The default light of a model (SynthOptions::light).
+std::vector<double> synth_default_light(LightModel model);
 
 // The angle of R_a·R_bᵀ in degrees between two orbit cameras (4-vectors as SceneT::camera): the
 // rotation error the recovery tests measure.

@@ -29,8 +29,19 @@ nlohmann::json RenderOptions::to_json() const {
 }
 
 CameraD scene_camera(const Scene& scene, const RenderOptions& options) {
-  if (scene.camera.numel() != 4) throw std::invalid_argument("scene camera must hold 4 values (azimuth, elevation, distance, roll)");
   CameraD cam(CameraIntrinsics::from_vertical_fov(options.fov_y, options.size, options.size));
+  if (scene.camera.numel() == kPinholeCameraSize) {
+    const Tensor& c = scene.camera;
+    Eigen::Vector3d r(c[0], c[1], c[2]), t(c[3], c[4], c[5]);
+    cam.set_cam_from_world(rotation_from_axis_angle<double>(r), t);
+    for (int i = 0; i < 2; ++i) {
+      cam.focal.value[i] = c[6 + i];
+      cam.principal.value[i] = c[8 + i];
+    }
+    return cam;
+  }
+  if (scene.camera.numel() != 4)
+    throw std::invalid_argument("scene camera must hold 4 values (azimuth, elevation, distance, roll) or 10 (pinhole)");
   cam.set_orbit(scene.camera[0], scene.camera[1], scene.camera[2], scene.camera[3]);
   return cam;
 }

@@ -31,7 +31,8 @@ struct RenderOptions {
 
 // The camera the scene renderer draws `scene` with: an orbit around the origin (scene.camera:
 // azimuth, elevation, distance, roll), a square image of options.size, vertical field of view
-// options.fov_y. For export in both conventions (render/camera.h).
+// options.fov_y; or, for a 10-value scene.camera, that pinhole (axis-angle pose, fx fy cx cy) on the
+// same square image. For export in both conventions (render/camera.h).
 CameraD scene_camera(const Scene& scene, const RenderOptions& options);
 
 }  // namespace invgfx

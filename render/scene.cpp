@@ -78,6 +78,9 @@ template <class T>
 void SceneT<T>::clamp_field(SceneField f, TensorT<T>& v) {
   if (f == SceneField::kTexture || f == SceneField::kColors || f == SceneField::kBackground) {
     for (T& x : v) x = std::clamp(x, T(0), T(1));
+  } else if (f == SceneField::kCamera && v.numel() == kPinholeCameraSize) {
+    v[6] = std::max(v[6], T(1));
+    v[7] = std::max(v[7], T(1));
   } else if (f == SceneField::kCamera && v.numel() >= 3) {
     v[1] = std::clamp(v[1], T(-1.5), T(1.5));
     v[2] = std::max(v[2], T(0.1));

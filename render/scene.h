@@ -20,6 +20,9 @@ const char* to_string(LightModel m);
 LightModel light_model_from_string(const std::string& s);  // "sh" | "ambient_directional"; throws
 inline int light_size(LightModel m) { return m == LightModel::kSphericalHarmonics ? 27 : 9; }
 
+// The pinhole layout of SceneT::camera (render/camera.h conventions).
+inline constexpr int kPinholeCameraSize = 10;
+
 // The fields of a scene, in the order every list of them follows.
 enum class SceneField { kPositions, kTexture, kColors, kLight, kCamera, kBackground };
 inline constexpr int kNumSceneFields = 6;
@@ -33,7 +36,10 @@ struct SceneT {
   TensorT<T> colors;      // V×3 linear albedo per vertex; when not empty it replaces the texture
   TensorT<T> light;       // light_size(model) values, layout above
   TensorT<T> camera;      // 4: azimuth rad, elevation rad, distance (world units, > 0), roll rad;
-                          // an orbit around the origin as render/camera.h defines it
+                          // an orbit around the origin as render/camera.h defines it; or
+                          // kPinholeCameraSize (10): a known camera of a multi-view dataset,
+                          // axis-angle rotation (3, rad) and translation (3, world units) of
+                          // cam_from_world, fx, fy, cx, cy (px of the rendered image, OpenCV)
   TensorT<T> background;  // 3: linear RGB in [0, 1]
 
   TensorT<T>& field(SceneField f);
@@ -58,7 +64,8 @@ struct SceneT {
   bool finite() const;
   // Projects one field's values onto what the renderer draws sensibly: albedo (texture, colours) and
   // background in [0, 1]; the camera's elevation within ±1.5 rad (short of the poles, where the
-  // orbit's up vector degenerates) and its distance ≥ 0.1 world units (in front of the near plane).
+  // orbit's up vector degenerates) and its distance ≥ 0.1 world units (in front of the near plane);
+  // a pinhole camera's focal lengths ≥ 1 px.
   static void clamp_field(SceneField f, TensorT<T>& values);
 };
 

@@ -110,6 +110,7 @@ struct SceneRendererT<T>::Impl {
   }
 
   void apply_options() {
+    camera.set_orbit(T(0), T(0), T(3));  // back to the orbit parameterization (values come per forward)
     camera.set_intrinsics(CameraIntrinsics::from_vertical_fov(opt.fov_y, opt.size, opt.size));
     camera.ndc_y_up = true;  // NDC y = +1 is image row 0: upright in the C×H×W layout
     shading.options = shading_options(opt.light);
@@ -128,12 +129,29 @@ struct SceneRendererT<T>::Impl {
         throw std::invalid_argument("SceneRenderer: scene.texture must be 3×H×W, got " + s.texture.shape().str());
     }
     check_shape(s.light, Shape{light_size(opt.light)}, "light");
-    check_shape(s.camera, Shape{4}, "camera");
+    if (s.camera.shape() != Shape{4} && s.camera.shape() != Shape{kPinholeCameraSize})
+      throw std::invalid_argument("SceneRenderer: scene.camera must be [4] (orbit) or [10] (pinhole), got " +
+                                  s.camera.shape().str());
     check_shape(s.background, Shape{3}, "background");
   }
 
   void set_parameters(const SceneT<T>& s) {
-    for (int i = 0; i < 4; ++i) camera.orbit.value[i] = s.camera[i];
+    if (s.camera.numel() == 4) {
+      if (camera.parameterization() != PoseParameterization::kOrbit) apply_options();
+      for (int i = 0; i < 4; ++i) camera.orbit.value[i] = s.camera[i];
+    } else {
+      // Pinhole: axis-angle R, t of cam_from_world, then fx, fy, cx, cy in px of this S×S image.
+      camera.set_parameterization(PoseParameterization::kAxisAngle);
+      for (int i = 0; i < 3; ++i) {
+        camera.rotation.value[i] = s.camera[i];
+        camera.translation.value[i] = s.camera[3 + i];
+      }
+      for (int i = 0; i < 2; ++i) {
+        camera.focal.value[i] = s.camera[6 + i];
+        camera.principal.value[i] = s.camera[8 + i];
+      }
+    }
+    camera.focal.requires_grad = camera.principal.requires_grad = s.camera.numel() != 4;
     light_to_shading(s.light, opt.light, shading);
     if (!use_colors) texture.texels.value.copy_from(s.texture);
   }
@@ -273,7 +291,7 @@ struct SceneRendererT<T>::Impl {
     if (!dL_dalpha.empty()) check_shape(dL_dalpha, Shape{1, S, S}, "(dL_dalpha)");
     if (last_mode != opt.mode) throw std::logic_error("SceneRenderer::backward: the mode changed since forward");
     prepare_grad(s, g);
-    camera.orbit.zero_grad();
+    camera.visit_parameters([](ParameterT<T>& p) { p.zero_grad(); });
     shading.visit_parameters([](ParameterT<T>& p) { p.zero_grad(); });
     if (!use_colors) texture.texels.zero_grad();
     d_normals.resize({V, 3});
@@ -287,7 +305,18 @@ struct SceneRendererT<T>::Impl {
     // Shared tail: camera and vertex normals into the positions, parameter gradients into the scene.
     camera.backward(s.positions, clip, d_clip, &g.positions);
     vnormals.backward(s.positions, normals, d_normals, &g.positions);
-    for (int i = 0; i < 4; ++i) g.camera[i] += camera.orbit.grad[i];
+    if (s.camera.numel() == 4) {
+      for (int i = 0; i < 4; ++i) g.camera[i] += camera.orbit.grad[i];
+    } else {
+      for (int i = 0; i < 3; ++i) {
+        g.camera[i] += camera.rotation.grad[i];
+        g.camera[3 + i] += camera.translation.grad[i];
+      }
+      for (int i = 0; i < 2; ++i) {
+        g.camera[6 + i] += camera.focal.grad[i];
+        g.camera[8 + i] += camera.principal.grad[i];
+      }
+    }
     add_shading_gradient(shading, opt.light, g.light);
     if (!use_colors) {
       const T* src = texture.texels.grad.data();

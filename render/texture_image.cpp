@@ -23,6 +23,13 @@
 
 namespace invgfx {
 
+bool image_file_size(const std::string& path, int& width, int& height, int* channels) {
+  int n = 0;
+  const bool ok = stbi_info(path.c_str(), &width, &height, &n) != 0;
+  if (channels) *channels = n;
+  return ok;
+}
+
 template <class T>
 TensorT<T> load_texture_image(const std::string& path) {
   int w = 0, h = 0, n = 0;

@@ -22,6 +22,10 @@ TensorT<T> load_texture_image(const std::string& path);
 template <class T>
 void save_texture_png(const std::string& path, const TensorT<T>& linear);
 
+// The size (and channel count: 4 with alpha) of an image file from its header, nothing decoded; false
+// when it is not an image stb reads.
+bool image_file_size(const std::string& path, int& width, int& height, int* channels = nullptr);
+
 // The same PNG, in memory (for embedding in .glb).
 template <class T>
 std::vector<unsigned char> encode_texture_png(const TensorT<T>& linear);

@@ -23,6 +23,7 @@ Command add_synth_command(CLI::App& app);
 Command add_calibrate_command(CLI::App& app);
 Command add_train_command(CLI::App& app);
 Command add_predict_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
 
 // Prints "invgfx-cli <command>: error: <what>" on stderr with newlines folded to "; ", returns 1.
 int report_error(const std::string& command, const std::string& what);

@@ -30,8 +30,8 @@ namespace fs = std::filesystem;
 
 struct FitArgs {
   std::vector<std::string> inputs;
-  std::string masks, preset, config, out = "invgfx-out", resume;
-  bool invert_masks = false, timings = false;
+  std::string masks, preset, config, out = "invgfx-out", resume, images;
+  bool invert_masks = false, timings = false, object = false;
   std::optional<int> iters, size, checkpoint, log_interval;
   std::optional<uint64_t> seed;
 };
@@ -44,6 +44,8 @@ FitRequest request_of(const FitArgs& a) {
   r.preset = a.preset;
   r.config_file = a.config;
   r.resume = a.resume;
+  r.images = a.images;
+  r.object = a.object;
   r.iterations = a.iters;
   r.size = a.size;
   r.seed = a.seed;
@@ -137,7 +139,8 @@ int run_fit(const FitArgs& a) {
     loop.save_session(session);
     const FitMetrics metrics = loop.metrics();
     write_fit_outputs(loop, 0, metrics, out);
-    if (loop.num_photos() > 1)
+    // Independent photos have a scene each; a multi-view fit has one object (its cameras are in scene.json).
+    if (loop.num_photos() > 1 && !loop.dataset().multiview())
       for (int i = 0; i < loop.num_photos(); ++i)
         write_fit_outputs(loop, i, metrics, out / "photos" / photo_folder_name(loop.dataset().photos[static_cast<size_t>(i)], i));
 
@@ -151,7 +154,7 @@ int run_fit(const FitArgs& a) {
     if (a.timings) print_timings(stage_sum, steps);
     std::cout << "wrote " << out.string() << "/: scene.json mesh.obj mesh.mtl"
               << (fs::exists(out / "texture.png") ? " texture.png" : "") << " scene.glb scene.ply render.png metrics.json session.bin"
-              << (loop.num_photos() > 1 ? " photos/" : "") << "\n";
+              << (loop.num_photos() > 1 && !loop.dataset().multiview() ? " photos/" : "") << "\n";
   } catch (const LoadCancelled&) {
     std::cerr << "invgfx-cli fit: interrupted while loading\n";
     return 128 + stop_signal();
@@ -170,15 +173,22 @@ Command add_fit_command(CLI::App& app) {
              "+ texture.png, scene.glb, scene.ply, render.png, metrics.json and session.bin to --out.\n"
              "Ctrl-C or SIGTERM saves the session (resume with --resume OUT/session.bin).");
   sub->add_option("INPUT", a->inputs,
-                  "photos, lists or folders of photos (one level): JPEG/PNG/TIFF/BMP/WebP or camera RAW; with --resume,\n"
-                  "the session's own when none are given");
+                  "photos, lists or folders of photos (one level): JPEG/PNG/TIFF/BMP/WebP or camera RAW; or ONE\n"
+                  "multi-view dataset: a NeRF/instant-ngp transforms*.json or a COLMAP text model folder (one shared\n"
+                  "object, known cameras, the multiview preset); with --resume, the session's own when none are given");
   sub->add_option("--masks", a->masks,
-                  "masks: a folder with one image per photo of the same file stem (white = foreground), 'auto' or\n"
-                  "'none' (default: a masks/ folder beside the photos, else auto)");
+                  "masks: a folder with one image per photo of the same file stem (white = foreground), 'auto',\n"
+                  "'alpha' (the photos' alpha channel) or 'none' (default: a masks/ folder beside the photos, else\n"
+                  "auto; for a multi-view dataset alpha when every photo has one, else none)");
   sub->add_flag("--invert-masks", a->invert_masks, "the mask folder has black as foreground");
+  sub->add_option("--images", a->images, "the photos of a COLMAP model (default: images/ beside the model folder)");
+  sub->add_flag("--object", a->object,
+                "the photos show one object from around it: fit one shared mesh with cameras that start on an\n"
+                "orbit guess (the multiview preset)");
   auto* preset = sub->add_option("--preset", a->preset,
-                                 "configuration preset: single_object, category, pose_calibration (default: "
-                                 "single_object for one photo, category for several)");
+                                 "configuration preset: single_object, category, pose_calibration, multiview (default: "
+                                 "multiview for a multi-view dataset or --object, single_object for one photo, "
+                                 "category for several)");
   sub->add_option("--config", a->config, "configuration JSON (fields it omits keep their defaults)")->excludes(preset);
   sub->add_option("--iters", a->iters, "total iterations (overrides the configuration)")->check(CLI::Range(1, 100000000));
   sub->add_option("--size", a->size, "working resolution, px (square)")->check(CLI::Range(16, 2048));

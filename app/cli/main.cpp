@@ -1,7 +1,7 @@
 // invgfx-cli: fit a scene to photos, train a reusable model on photos of one kind and predict new
 // photos with it, render a fitted scene from a new view, develop a camera RAW, write a synthetic
-// dataset, calibrate the ISP to a camera's JPEGs. See commands.h and each *_command.cpp for the
-// options.
+// dataset, calibrate the ISP to a camera's JPEGs, score a fit against the truth. See commands.h and
+// each *_command.cpp for the options.
 #include "app/cli/commands.h"
 #include "core/version.h"
 
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
       invgfx::cli::add_fit_command(app), invgfx::cli::add_render_command(app),
       invgfx::cli::add_develop_command(app), invgfx::cli::add_synth_command(app),
       invgfx::cli::add_calibrate_command(app), invgfx::cli::add_train_command(app),
-      invgfx::cli::add_predict_command(app)};
+      invgfx::cli::add_predict_command(app), invgfx::cli::add_eval_command(app)};
   CLI11_PARSE(app, argc, argv);
   for (const auto& c : commands)
     if (c.app->parsed()) return c.run();

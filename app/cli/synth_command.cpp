@@ -1,4 +1,4 @@
-// invgfx-cli synth --out DIR [--views N | --instances N] [--size S] [--level L]
+// invgfx-cli synth --out DIR [--layout invgfx|nerf] [--views N [--test-views M] | --instances N] [--size S] [--level L]
 //                  [--light sh|ambient_directional] [--mode hard|soft] [--seed N] [--wb R,G,B]
 // Writes a synthetic dataset with its ground truth (app/synth.h): DIR/images, DIR/masks, DIR/truth.json
 // and the true mesh in DIR/truth/. --instances N writes a category instead (app/synth_category.h): N
@@ -6,6 +6,7 @@
 #include "app/cli/commands.h"
 #include "app/synth.h"
 #include "app/synth_category.h"
+#include "app/synth_nerf.h"
 
 #include <iostream>
 #include <memory>
@@ -15,14 +16,28 @@ namespace invgfx::cli {
 namespace {
 
 struct SynthArgs {
-  std::string out, light = "sh", mode = "hard";
+  std::string out, light = "sh", mode = "hard", layout = "invgfx";
   SynthOptions options;
+  int test_views = 8;
   std::vector<double> wb;
   int instances = 0;
 };
 
 int run_synth(SynthArgs& a) {
   try {
+    if (a.layout == "nerf") {
+      if (a.instances > 0) throw std::invalid_argument("--instances writes the invgfx layout; it cannot be combined with --layout nerf");
+      NerfSynthOptions o;
+      o.size = a.options.size;
+      o.views = a.options.views;
+      o.test_views = a.test_views;
+      o.seed = a.options.seed;
+      write_nerf_synthetic(o, a.out);
+      std::cout << "wrote " << o.views << " training and " << o.test_views << " test views (" << o.size << "x" << o.size
+                << ", RGBA) of a horseshoe to " << a.out
+                << ": transforms_train.json, transforms_test.json, train/, test/, truth/mesh.obj\n";
+      return 0;
+    }
     a.options.light_model = light_model_from_string(a.light);
     a.options.mode = raster_mode_from_string(a.mode);
     if (!a.wb.empty()) {
@@ -59,10 +74,17 @@ Command add_synth_command(CLI::App& app) {
                "photographed from orbit cameras through a known ISP (white-balance gains ≠ 1); masks and the\n"
                "ground truth (truth.json, truth/mesh.obj) beside the images.");
   sub->add_option("--out,-o", a->out, "output folder (created if missing)")->required();
-  auto* views = sub->add_option("--views", a->options.views, "number of orbit cameras")->check(CLI::Range(1, 64))->capture_default_str();
+  sub->add_option("--layout", a->layout,
+                  "invgfx: images/ + masks/ + truth.json from orbit cameras; nerf: the NeRF-synthetic layout\n"
+                  "(transforms_train/test.json, RGBA train/ and test/) of a horseshoe, not star-shaped, seen from\n"
+                  "all around, with its truth mesh")
+      ->check(CLI::IsMember({"invgfx", "nerf"}))->capture_default_str();
+  auto* views = sub->add_option("--views", a->options.views, "number of (training) cameras: 1..64 (invgfx), 1..512 (nerf)")
+                    ->check(CLI::Range(1, 512))->capture_default_str();
+  sub->add_option("--test-views", a->test_views, "held-out cameras of the nerf layout")->check(CLI::Range(0, 512))->capture_default_str();
   sub->add_option("--instances", a->instances,
-                  "write a synthetic category instead: N instances of a symmetric shape family with random parts,\n"
-                  "textures, poses and lights, one view each")
+                  "write a synthetic category instead (invgfx layout): N instances of a symmetric shape family with\n"
+                  "random parts, textures, poses and lights, one view each")
       ->check(CLI::Range(1, 100000))
       ->excludes(views);
   sub->add_option("--size", a->options.size, "image side, px")->check(CLI::Range(16, 2048))->capture_default_str();
