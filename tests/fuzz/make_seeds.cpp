@@ -68,6 +68,14 @@ int main(int argc, char** argv) {
   meta.active_area = {2, 2, 8, 8};
   write_dng((root / "raw" / "grbg_active_area.dng").string(), mosaic, meta);
 
+  // A RAW with an embedded JPEG preview, for fuzz_raw_preview.
+  fs::create_directories(root / "raw_preview");
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", img, jpeg, {cv::IMWRITE_JPEG_QUALITY, 50});
+  meta = DngMetadata();
+  meta.preview_jpeg.assign(jpeg.begin(), jpeg.end());
+  write_dng((root / "raw_preview" / "with_preview.dng").string(), mosaic, meta);
+
   // Weights of fuzz_weights' network.
   Sequential net("net");
   net.emplace<Conv2d>("conv", Conv2dOptions::square(3, 4, 3, 1, 1));
