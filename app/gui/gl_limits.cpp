@@ -32,8 +32,11 @@ int max_framebuffer_side() {
 QSize clamp_window_size(QSize requested, double dpr, QSize screen, QString* note) {
   if (note) note->clear();
   const int gl = static_cast<int>(std::floor(max_framebuffer_side() / std::max(1.0, dpr)));
-  const int max_w = screen.width() > 0 ? std::min(gl, screen.width()) : gl;
-  const int max_h = screen.height() > 0 ? std::min(gl, screen.height()) : gl;
+  // A size OpenGL can draw is kept (a screenshot may be larger than the screen); one it cannot is
+  // brought within the screen as well, where a window is of use.
+  const bool drawable = requested.width() <= gl && requested.height() <= gl;
+  const int max_w = !drawable && screen.width() > 0 ? std::min(gl, screen.width()) : gl;
+  const int max_h = !drawable && screen.height() > 0 ? std::min(gl, screen.height()) : gl;
   const QSize clamped(std::clamp(requested.width(), 1, max_w), std::clamp(requested.height(), 1, max_h));
   if (clamped != requested && note)
     *note = QString("Window size %1x%2 is beyond what the screen (%3x%4) and OpenGL (%5 px a side) can show; using %6x%7")

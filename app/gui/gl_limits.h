@@ -15,9 +15,9 @@ namespace invgfx {
 int max_framebuffer_side();
 
 // `requested` (logical pixels) clamped so that each side × `device_pixel_ratio` fits
-// max_framebuffer_side() and the desktop `screen` (logical pixels, all screens together; an empty size
-// for no bound): a window larger than every screen shows nothing more and costs a framebuffer of
-// gigabytes. `note` (may be null) gets a one-line message when it was clamped, else is cleared.
+// max_framebuffer_side(); a request beyond it is also brought within the desktop `screen` (logical
+// pixels, all screens together; an empty size for no bound), as a framebuffer of the GL limit would
+// cost gigabytes and show nothing more. `note` (may be null) gets a one-line message when it was clamped, else is cleared.
 QSize clamp_window_size(QSize requested, double device_pixel_ratio, QSize screen, QString* note);
 
 }  // namespace invgfx

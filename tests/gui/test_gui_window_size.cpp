@@ -28,7 +28,9 @@ TEST(GuiWindowSize, ClampsToWhatOpenGLCanDraw) {
   // No screen bound: the GL limit in logical pixels (half the device pixels at a ratio of 2).
   EXPECT_EQ(clamp_window_size(QSize(100000, 600), 2.0, QSize(), &note), QSize(limit / 2, 600));
   EXPECT_TRUE(note.contains("Window size 100000x600 is beyond what the screen")) << note.toStdString();
-  EXPECT_EQ(clamp_window_size(QSize(5000, 5000), 1.0, QSize(1920, 1200), &note), QSize(1920, 1200));
+  EXPECT_EQ(clamp_window_size(QSize(limit + 1, 600), 1.0, QSize(1920, 1200), &note), QSize(1920, 600));
+  EXPECT_EQ(clamp_window_size(QSize(3000, 1800), 1.0, QSize(1920, 1200), &note), QSize(3000, 1800))
+      << "a size OpenGL can draw is kept, even beyond the screen";
   EXPECT_EQ(clamp_window_size(QSize(0, -3), 1.0, QSize(1920, 1200), &note), QSize(1, 1));
 }
 
