@@ -5,6 +5,8 @@
 #   INVGFX_NATIVE=OFF ./setup.sh   portable build without -march=native (the default when CI=true)
 #   INVGFX_BUILD_GUI=OFF ./setup.sh  build without the window (no Qt or ImGui needed)
 #   INVGFX_SKIP_APT=1 ./setup.sh   skip the package step (already installed)
+# clang, its sanitizer and libFuzzer runtimes and its OpenMP are for the sanitizer build and the fuzz
+# targets (tests/fuzz/README.md, .ci/run); the default build uses GCC.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,6 +17,7 @@ PACKAGES=(
   libraw-dev libjpeg-dev libopencv-dev
   qt6-base-dev libqt6opengl6-dev libimgui-dev libgl-dev libegl-dev mesa-common-dev
   xvfb xauth libgl1-mesa-dri fonts-dejavu-core
+  clang libclang-rt-14-dev libomp-14-dev
 )
 
 log=$(mktemp -t invgfx-setup.XXXXXX)

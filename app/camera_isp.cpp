@@ -2,6 +2,8 @@
 #include "app/camera_isp.h"
 
 #include "app/loop_config.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <cstring>
 #include <fstream>
@@ -26,9 +28,7 @@ namespace {
 nlohmann::json config_or_default(const nlohmann::json& config_isp) {
   if (!config_isp.is_null()) return config_isp;
   const auto path = assets_dir() / "isp" / "default.json";
-  std::ifstream f(path);
-  if (!f) throw std::invalid_argument("camera: cannot open the default ISP '" + path.string() + "'");
-  return nlohmann::json::parse(f);
+  return nlohmann::json::parse(read_input_file(path, "default ISP pipeline", limits::kMaxTextFileBytes));
 }
 
 // An object's parameters as its traversal lists them (the optimizer's and the copies' view).

@@ -1,9 +1,12 @@
 // Implementation of app/dataset.h.
 #include "app/dataset.h"
 
+#include "app/image_header.h"
 #include "app/loop_config.h"
 #include "app/multiview_dataset.h"
 #include "app/photo_fit.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 #include "isp/develop.h"
 #include "isp/raw_file.h"
 
@@ -13,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <climits>
 #include <cmath>
 #include <memory>
 #include <stdexcept>
@@ -35,18 +39,53 @@ std::string lower_extension(const fs::path& p) {
   return e;
 }
 
-// Reads any 8- or 16-bit image as float RGB in [0, 1] (OpenCV applies the EXIF orientation).
+// Decodes an image file with OpenCV (which applies the EXIF orientation), reading only a regular file
+// (a FIFO would block imread forever) of at most the photo limit, and refusing a header that claims
+// more than limits::kMaxPhotoPixels before anything is decoded. Empty with `why` on failure.
+cv::Mat decode_image(const fs::path& path, int flags, std::string* why) {
+  std::string bytes;
+  try {
+    bytes = read_input_file(path, "image", limits::kMaxPhotoFileBytes);
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what(), prefix = "image '" + path.string() + "': ";
+    *why = msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : msg;
+    return {};
+  }
+  if (const auto size = image_header_size(bytes);
+      size && (size->width == 0 || size->height == 0 || size->width * size->height > limits::kMaxPhotoPixels)) {
+    *why = "its header claims " + std::to_string(size->width) + "x" + std::to_string(size->height) +
+           " pixels, outside 1.." + std::to_string(limits::kMaxPhotoPixels / 1000000) + " megapixels";
+    return {};
+  }
+  cv::Mat m;
+  try {
+    m = cv::imdecode(cv::Mat(1, static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)), CV_8U, bytes.data()),
+                     flags);
+  } catch (const cv::Exception& e) {
+    *why = "not a readable image (" + std::string(e.err.empty() ? e.what() : e.err) + ")";
+    return {};
+  }
+  if (m.empty()) *why = "not a readable image (corrupt or unsupported format)";
+  return m;
+}
+
+// Refuses float images with NaN or infinite pixels: one such photo would make every step diverge.
+bool finite_pixels(const cv::Mat& m, std::string* why) {
+  if (m.depth() != CV_32F) return true;
+  if (cv::checkRange(m, true, nullptr, -1e30, 1e30)) return true;
+  int bad = 0;
+  for (int y = 0; y < m.rows; ++y) {
+    const float* row = m.ptr<float>(y);
+    for (int x = 0; x < m.cols * m.channels(); ++x) bad += !std::isfinite(row[x]) || std::fabs(row[x]) > 1e30f;
+  }
+  *why = "float image with " + std::to_string(bad) + " non-finite (NaN or infinite) values";
+  return false;
+}
+
+// Reads any 8- or 16-bit or float image as float RGB in [0, 1].
 cv::Mat read_rgb(const fs::path& path, std::string* why) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    *why = "not a file";
-    return {};
-  }
-  cv::Mat m = cv::imread(path.string(), cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH);
-  if (m.empty()) {
-    *why = "not a readable image (corrupt or unsupported format)";
-    return {};
-  }
+  cv::Mat m = decode_image(path, cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH, why);
+  if (m.empty() || !finite_pixels(m, why)) return {};
   double range = 255.0;
   if (m.depth() == CV_16U) range = 65535.0;
   else if (m.depth() == CV_32F) range = 1.0;
@@ -60,11 +99,11 @@ cv::Mat read_rgb(const fs::path& path, std::string* why) {
   return f;
 }
 
-cv::Mat read_gray(const fs::path& path) {
-  cv::Mat m = cv::imread(path.string(), cv::IMREAD_GRAYSCALE | cv::IMREAD_ANYDEPTH);
-  if (m.empty()) return {};
+cv::Mat read_gray(const fs::path& path, std::string* why) {
+  cv::Mat m = decode_image(path, cv::IMREAD_GRAYSCALE | cv::IMREAD_ANYDEPTH, why);
+  if (m.empty() || !finite_pixels(m, why)) return {};
   cv::Mat f;
-  m.convertTo(f, CV_32F, m.depth() == CV_16U ? 1.0 / 65535.0 : 1.0 / 255.0);
+  m.convertTo(f, CV_32F, m.depth() == CV_16U ? 1.0 / 65535.0 : m.depth() == CV_32F ? 1.0 : 1.0 / 255.0);
   return f;
 }
 
@@ -236,8 +275,9 @@ Tensor auto_mask(const Tensor& srgb, int iterations) {
 }
 
 Dataset load_dataset(const std::vector<fs::path>& inputs, const DatasetOptions& options, const LoadProgress& progress) {
-  if (options.size < 16 || options.size > 2048)
-    throw std::runtime_error("working size " + std::to_string(options.size) + " is outside 16..2048");
+  if (options.size < limits::kMinWorkingSize || options.size > limits::kMaxWorkingSize)
+    throw std::runtime_error("working size " + std::to_string(options.size) + " is outside " +
+                             std::to_string(limits::kMinWorkingSize) + ".." + std::to_string(limits::kMaxWorkingSize));
   if (inputs.empty()) throw std::runtime_error("no input photos given");
   if (inputs.size() == 1 && is_view_camera_source(inputs[0])) return load_multiview_dataset(inputs[0], options, progress);
   const bool auto_masks = options.masks == "auto";
@@ -251,6 +291,9 @@ Dataset load_dataset(const std::vector<fs::path>& inputs, const DatasetOptions& 
   ds.inputs = inputs;
   std::unique_ptr<IspPipeline> isp;  // default development of RAW photos, built at the first one
   const std::vector<fs::path> files = expand_inputs(inputs);
+  if (static_cast<int64_t>(files.size()) > limits::kMaxPhotos)
+    throw std::runtime_error("the inputs hold " + std::to_string(files.size()) + " photos, more than the limit of " +
+                             std::to_string(limits::kMaxPhotos) + " in one fit");
   for (size_t i = 0; i < files.size(); ++i) {
     const fs::path& path = files[i];
     if (progress && !progress(static_cast<int>(i), static_cast<int>(files.size()), path)) throw LoadCancelled();
@@ -285,9 +328,10 @@ Dataset load_dataset(const std::vector<fs::path>& inputs, const DatasetOptions& 
         ds.skipped.push_back(path.string() + ": no mask named " + path.stem().string() + ".* in " + mask_dir.string());
         continue;
       }
-      cv::Mat m = read_gray(mp);
+      std::string mask_why;
+      cv::Mat m = read_gray(mp, &mask_why);
       if (m.empty()) {
-        ds.skipped.push_back(path.string() + ": mask " + mp.string() + " is not a readable image");
+        ds.skipped.push_back(path.string() + ": mask " + mp.string() + ": " + mask_why);
         continue;
       }
       if (m.cols != ph.original_width || m.rows != ph.original_height) {

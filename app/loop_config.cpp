@@ -1,10 +1,15 @@
 // Implementation of app/loop_config.h.
 #include "app/loop_config.h"
 
+#include "app/config_budget.h"
+#include "core/input_file.h"
+#include "core/limits.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <stdexcept>
 
 namespace invgfx {
@@ -47,8 +52,17 @@ class Reader {
         if (v.is_number_integer() && v.get<int64_t>() < 0)
           throw std::invalid_argument("config: field '" + field(k) + "' must be ≥ 0, got " + v.dump());
       }
+      // Out of the field's range would wrap around (2^32 + 5 read as 5), so it is an error.
+      const bool fits = v.is_number_unsigned()
+                            ? v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<V>::max())
+                            : v.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<V>::min()) &&
+                                  (std::is_unsigned_v<V> || v.get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<V>::max()));
+      if (!fits) throw std::invalid_argument("config: field '" + field(k) + "' is out of range, got " + v.dump());
     }
     out = v.get<V>();
+    if constexpr (std::is_floating_point_v<V>) {
+      if (!std::isfinite(out)) throw std::invalid_argument("config: field '" + field(k) + "' must be finite, got " + v.dump());
+    }
   }
   void boolean(const char* k, bool& out) const {
     if (!has(k)) return;
@@ -161,6 +175,10 @@ void LoopConfig::check() const {
   require(multiview.texture_size >= 8 && multiview.texture_size <= 4096, "multiview.texture_size", "must be in 8..4096");
   require(checkpoint_interval >= 0, "checkpoint_interval", "must be ≥ 0");
   require(log_interval >= 1, "log_interval", "must be ≥ 1");
+  // A shape offset far beyond the template's size ends in a NaN loss, not a shape.
+  require(std::isfinite(decoder.max_offset) && decoder.max_offset <= 100 * template_radius, "decoder.max_offset",
+          "must be finite and at most 100 template radii");
+  check_config_budget(*this);
 }
 
 nlohmann::json LoopConfig::to_json() const {
@@ -346,11 +364,10 @@ LoopConfig LoopConfig::from_json(const nlohmann::json& j, const LoopConfig& base
 }
 
 LoopConfig LoopConfig::from_file(const std::filesystem::path& path) {
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error("config file '" + path.string() + "': cannot open it");
+  const std::string text = read_input_file(path, "config file", limits::kMaxTextFileBytes);
   json j;
   try {
-    j = json::parse(f);
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw std::runtime_error("config file '" + path.string() + "': not valid JSON: " + e.what());
   }
@@ -377,10 +394,9 @@ LoopConfig LoopConfig::preset(const std::string& name) {
     throw std::runtime_error("unknown preset '" + name + "' (known: " + list + ")");
   }
   const std::filesystem::path path = assets_dir() / "presets" / (name + ".json");
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error("preset file '" + path.string() + "': cannot open it");
+  const std::string text = read_input_file(path, "preset file", limits::kMaxTextFileBytes);
   try {
-    LoopConfig c = from_json(json::parse(f));
+    LoopConfig c = from_json(json::parse(text));
     c.preset_name = name;
     return c;
   } catch (const std::exception& e) {

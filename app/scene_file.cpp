@@ -5,6 +5,8 @@
 #include "isp/sensor.h"
 #include "render/obj_loader.h"
 #include "render/scene_render.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,11 +18,10 @@ namespace invgfx {
 namespace fs = std::filesystem;
 
 SceneFile read_scene_file(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path.string() + ": cannot open scene file");
+  const std::string text = read_input_file(path, "scene file", limits::kMaxTextFileBytes);
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(path.string() + ": not valid JSON: " + e.what());
   }
@@ -46,6 +47,9 @@ SceneFile read_scene_file(const fs::path& path) {
         throw std::runtime_error(path.string() + ": field '" + name + "' must be an array of " + std::to_string(n) + " numbers");
       Tensor t({n});
       for (int64_t i = 0; i < n; ++i) t[i] = a[static_cast<size_t>(i)].get<float>();
+      for (int64_t i = 0; i < n; ++i)
+        if (!std::isfinite(t[i]))  // 1e39 overflows a float
+          throw std::runtime_error(path.string() + ": field '" + name + "' holds a non-finite or out-of-range number");
       return t;
     };
     f.scene.light = tensor("light", light_size(f.render.light));
@@ -71,11 +75,18 @@ SceneFile read_scene_file(const fs::path& path) {
       for (int k = 0; k < 3; ++k) f.scene.camera[k] = float(aa(k)), f.scene.camera[3 + k] = float(v.t(k));
       f.scene.camera[6] = float(v.K.fx), f.scene.camera[7] = float(v.K.fy);
       f.scene.camera[8] = float(v.K.cx), f.scene.camera[9] = float(v.K.cy);
+      for (int k = 0; k < kPinholeCameraSize; ++k)
+        if (!std::isfinite(f.scene.camera[k]))
+          throw std::runtime_error(path.string() + ": field 'camera.opencv' holds a number that is not finite");
     } else {
       const nlohmann::json& o = field(j, "orbit");
       f.scene.camera = Tensor({4});
       const char* keys[] = {"azimuth", "elevation", "distance", "roll"};
-      for (int k = 0; k < 4; ++k) f.scene.camera[k] = field(o, keys[k]).get<float>();
+      for (int k = 0; k < 4; ++k) {
+        f.scene.camera[k] = field(o, keys[k]).get<float>();
+        if (!std::isfinite(f.scene.camera[k]))
+          throw std::runtime_error(path.string() + ": field 'orbit." + keys[k] + "' is not a finite number");
+      }
       if (!(f.scene.camera[2] > 0)) throw std::runtime_error(path.string() + ": orbit distance must be > 0");
     }
     f.isp = field(j, "isp");

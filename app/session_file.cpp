@@ -3,6 +3,8 @@
 
 #include "core/atomic_file.h"
 #include "core/binary_io.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <cstring>
 #include <fstream>
@@ -30,6 +32,8 @@ void write_session_file(const fs::path& path, const SessionContents& c,
                         const std::vector<std::pair<std::string, const Tensor*>>& tensors) {
   std::error_code ec;
   const fs::path dir = fs::absolute(path, ec).parent_path();
+  // A checkpoint killed mid-write left its temporary file: this write replaces it.
+  remove_stale_temporaries(path);
   write_file_atomically(path, [&](std::ostream& os) {
     BinaryWriter w(os);
     w.bytes(kMagic, 8);
@@ -73,9 +77,7 @@ void write_session_file(const fs::path& path, const SessionContents& c,
 
 SessionContents read_session_file(const fs::path& path) {
   const std::string what = "session file '" + path.string() + "'";
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error(what + ": cannot open it");
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_input_file(path, "session file", limits::kMaxBinaryFileBytes);
   if (bytes.size() < 12 || std::memcmp(bytes.data(), kMagic, 8) != 0)
     throw std::runtime_error(what + ": not an invgfx session (bad magic)");
   uint32_t version = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -13,6 +14,27 @@
 namespace invgfx {
 
 namespace fs = std::filesystem;
+
+int remove_stale_temporaries(const fs::path& path, double min_age_s) {
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::string prefix = ".";  // appended rather than operator+, which trips GCC 12's -Wrestrict when inlined
+  prefix += path.filename().string();
+  prefix += ".tmp";
+  const auto now = fs::file_time_type::clock::now();
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (name.find_first_not_of("0123456789", prefix.size()) != std::string::npos) continue;
+    std::error_code ec2;
+    if (!e.is_regular_file(ec2)) continue;
+    const auto age = std::chrono::duration<double>(now - e.last_write_time(ec2)).count();
+    if (ec2 || age < min_age_s) continue;
+    if (fs::remove(e.path(), ec2)) ++removed;
+  }
+  return removed;
+}
 
 void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& write) {
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");

@@ -15,6 +15,11 @@ namespace invgfx {
 // the previous file at `path`, if any, is then left untouched.
 void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write);
 
+// Removes the temporary files that write_file_atomically(path, …) left behind when the process was
+// killed mid-write (".<name>.tmp<digits>" beside `path`), those untouched for at least `min_age_s`
+// seconds (a younger one may belong to a write in progress). Returns how many it removed.
+int remove_stale_temporaries(const std::filesystem::path& path, double min_age_s = 30);
+
 // Convenience for bytes already in memory.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 

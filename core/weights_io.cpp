@@ -2,9 +2,12 @@
 #include "core/weights_io.h"
 
 #include "core/binary_io.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -83,8 +86,7 @@ void save_weights(NodeT<T>& node, const std::string& path) {
 
 template <class T>
 void load_weights(NodeT<T>& node, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open for reading");
+  std::istringstream in(read_input_file(path, "weights file", limits::kMaxBinaryFileBytes), std::ios::binary);
   read_weights(node, in, path);
 }
 

@@ -2,6 +2,8 @@
 #include "isp/develop.h"
 
 #include "core/atomic_file.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 #include "isp/color_matrix.h"
 
 #include <libraw/libraw.h>
@@ -136,6 +138,7 @@ Tensor develop_raw_libraw(const std::string& path) {
     if (rc != LIBRAW_SUCCESS)
       throw std::runtime_error("develop_raw_libraw: '" + path + "': " + step + ": " + libraw_strerror(rc));
   };
+  require_regular_file(path, "develop_raw_libraw: RAW file", limits::kMaxPhotoFileBytes);  // a FIFO would block LibRaw
   check(lr->open_file(path.c_str()), "open_file");
   check(lr->unpack(), "unpack");
   check(lr->dcraw_process(), "dcraw_process");

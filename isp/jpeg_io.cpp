@@ -1,6 +1,8 @@
 #include "isp/jpeg_io.h"
 
 #include "core/atomic_file.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <algorithm>
 #include <cmath>
@@ -74,6 +76,14 @@ bool decode_into(const unsigned char* data, size_t size, std::vector<unsigned ch
     }
   if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
     std::snprintf(err.message, sizeof err.message, "CMYK/YCCK JPEGs are not supported (need RGB or greyscale)");
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
+  // A header claiming more than the photo limit is refused before libjpeg allocates for it.
+  if (static_cast<uint64_t>(cinfo.image_width) * cinfo.image_height > limits::kMaxPhotoPixels) {
+    std::snprintf(err.message, sizeof err.message, "its header claims %ux%u pixels, more than the limit of %llu megapixels",
+                  cinfo.image_width, cinfo.image_height,
+                  static_cast<unsigned long long>(limits::kMaxPhotoPixels / 1000000));
     jpeg_destroy_decompress(&cinfo);
     return false;
   }
@@ -192,13 +202,14 @@ JpegImage decode_jpeg(std::string_view bytes, const std::string& name) {
 }
 
 JpegImage read_jpeg(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw std::runtime_error(path + ": file does not exist");
-  if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(path + ": is a directory, not a JPEG");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error(path + ": cannot open for reading");
-  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw std::runtime_error(path + ": read error");
+  // Regular files only (a FIFO would block), within the photo limit (core/input_file.h).
+  std::string bytes;
+  try {
+    bytes = read_input_file(path, "JPEG", limits::kMaxPhotoFileBytes);
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what(), prefix = "JPEG '" + path + "': ";
+    throw std::runtime_error(path + ": " + (msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : msg));
+  }
   return decode_jpeg(bytes, path);
 }
 

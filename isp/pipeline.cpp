@@ -12,6 +12,8 @@
 #include "isp/srgb.h"
 #include "isp/tone_curve.h"
 #include "isp/white_balance.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <fstream>
 #include <sstream>
@@ -95,11 +97,15 @@ IspPipelineT<T> IspPipelineT<T>::from_json(const nlohmann::json& j) {
 
 template <class T>
 IspPipelineT<T> IspPipelineT<T>::from_file(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw std::invalid_argument("isp pipeline: cannot open '" + path + "'");
+  std::string text;
+  try {
+    text = read_input_file(path, "isp pipeline", limits::kMaxTextFileBytes);
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument(e.what());
+  }
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(f);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw std::invalid_argument("isp pipeline: '" + path + "' is not valid JSON: " + e.what());
   }

@@ -1,6 +1,9 @@
 // Implementation of isp/raw_file.h.
 #include "isp/raw_file.h"
 
+#include "core/input_file.h"
+#include "core/limits.h"
+
 #include <libraw/libraw.h>
 
 #include <cmath>
@@ -37,16 +40,26 @@ std::string trimmed(const char* s) {
 }  // namespace
 
 RawImage read_raw(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) fail(path, "file does not exist");
-  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a RAW file");
+  // Read through core/input_file.h: only a regular file of at most the photo limit (a FIFO would block
+  // LibRaw's own reader forever), then decoded from memory.
+  std::string bytes;
+  try {
+    bytes = read_input_file(path, "RAW file", limits::kMaxPhotoFileBytes);
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what(), prefix = "RAW file '" + path + "': ";
+    fail(path, msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : msg);
+  }
+  return read_raw_memory(bytes, path);
+}
 
+RawImage read_raw_memory(const std::string& bytes, const std::string& path) {
   // LibRaw holds several hundred kB of tables inline: keep it off the stack.
   auto lr = std::make_unique<LibRaw>(0u);
   DataErrors errors;
   lr->set_dataerror_handler(&on_data_error, &errors);
 
-  int rc = lr->open_file(path.c_str());
+  // LibRaw only reads the buffer; its signature predates const.
+  int rc = lr->open_buffer(const_cast<char*>(bytes.data()), bytes.size());
   if (rc != LIBRAW_SUCCESS) {
     if (rc == LIBRAW_FILE_UNSUPPORTED)
       fail(path, "not a RAW file LibRaw can read (unsupported format, or corrupt header)");
@@ -69,6 +82,13 @@ RawImage read_raw(const std::string& path) {
   if (id.colors != 3)
     fail(path, "has a " + std::to_string(id.colors) +
                    "-colour filter array (e.g. CMYG); only RGB Bayer RAWs are supported");
+
+  // Refuse absurd header sizes before LibRaw allocates the mosaic.
+  const uint64_t pixels = static_cast<uint64_t>(sz.raw_width) * sz.raw_height;
+  if (pixels > limits::kMaxPhotoPixels)
+    fail(path, "its header claims a " + std::to_string(sz.raw_width) + "x" + std::to_string(sz.raw_height) +
+                   " sensor, more than the limit of " + std::to_string(limits::kMaxPhotoPixels / 1000000) +
+                   " megapixels");
 
   rc = lr->unpack();
   if (rc != LIBRAW_SUCCESS) fail(path, std::string("cannot decode the raw data: ") + libraw_strerror(rc));

@@ -81,5 +81,8 @@ struct RawImage {
 // a message naming the file when it is missing, unreadable, not a RAW, truncated or corrupt, or when
 // it is not a 2×2 Bayer sensor (X-Trans, Foveon, linear DNG, monochrome, 4-colour CMYG, Leaf).
 RawImage read_raw(const std::string& path);
+// The same from the bytes of a RAW file already in memory; `path` names it in messages (fuzzing and
+// tests use this).
+RawImage read_raw_memory(const std::string& bytes, const std::string& path);
 
 }  // namespace invgfx

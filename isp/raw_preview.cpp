@@ -1,5 +1,8 @@
 #include "isp/raw_preview.h"
 
+#include "core/input_file.h"
+#include "core/limits.h"
+
 #include <libraw/libraw.h>
 
 #include <filesystem>
@@ -17,9 +20,9 @@ namespace {
 }  // namespace
 
 RawPreview read_raw_preview(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) fail(path, "file does not exist");
-  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a RAW file");
+  // Regular files only: LibRaw's own reader would wait on a FIFO forever (core/input_file.h).
+  if (const std::string problem = regular_file_problem(path, limits::kMaxPhotoFileBytes); !problem.empty())
+    fail(path, problem);
   auto lr = std::make_unique<LibRaw>(0u);  // large: keep it off the stack
   int rc = lr->open_file(path.c_str());
   if (rc != LIBRAW_SUCCESS) fail(path, std::string("cannot open as a RAW file: ") + libraw_strerror(rc));

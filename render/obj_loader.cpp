@@ -3,9 +3,12 @@
 
 #include "render/texture_image.h"
 #include "render/vertex_normals.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <tiny_obj_loader.h>
 
+#include <cmath>
 #include <filesystem>
 #include <stdexcept>
 
@@ -18,7 +21,9 @@ MeshT<T> load_obj(const std::string& path) {
   config.vertex_color = true;
   config.mtl_search_path = std::filesystem::path(path).parent_path().string();
   tinyobj::ObjReader reader;
-  if (!std::filesystem::exists(path)) throw std::runtime_error("load_obj: '" + path + "' does not exist");
+  // Only a regular file (a FIFO would block the parser), of at most the OBJ limit.
+  const std::string problem = regular_file_problem(path, limits::kMaxObjFileBytes);
+  if (!problem.empty()) throw std::runtime_error("load_obj: '" + path + "': " + problem);
   if (!reader.ParseFromFile(path, config) || !reader.Valid())
     throw std::runtime_error("load_obj: cannot parse '" + path + "': " + reader.Error());
   const tinyobj::attrib_t& a = reader.GetAttrib();
@@ -67,6 +72,16 @@ MeshT<T> load_obj(const std::string& path) {
       }
       break;
     }
+  // A coordinate such as 1e39 overflows to infinity and would end every fit in NaN: refuse it here.
+  auto require_finite = [&](const TensorT<T>& t, int64_t cols, const char* what, const char* record) {
+    for (int64_t i = 0; i < t.numel(); ++i)
+      if (!std::isfinite(static_cast<double>(t[i])))
+        throw std::runtime_error("load_obj: '" + path + "': " + what + " " + std::to_string(i / cols + 1) + " ('" +
+                                 record + "' line) has a non-finite or out-of-range coordinate");
+  };
+  require_finite(m.positions, 3, "vertex", "v");
+  require_finite(m.uvs, 2, "texture coordinate", "vt");
+  require_finite(m.colors, 3, "vertex colour of vertex", "v");
   m.validate("load_obj '" + path + "'");
   VertexNormalsT<T> vn(m.faces);
   vn.forward(m.positions, m.normals);

@@ -175,7 +175,10 @@ void TextureT<T>::backward(const TensorT<T>& uv, const TensorT<T>& /*out*/, cons
   const int64_t C = texels.value.dim(0), H = uv.dim(1), W = uv.dim(2), HW = H * W;
   if (dL_dout.rank() != 3 || dL_dout.dim(0) != C || dL_dout.dim(1) != H || dL_dout.dim(2) != W)
     throw std::invalid_argument("Texture::backward: dL_dout must be " + std::to_string(C) + "×H×W like the output");
-  const auto [lo, top] = levels_read(HW);
+  // Plain variables, not a structured binding: the lambdas below capture them, which clang before 16
+  // refuses for bindings (the sanitizer and fuzz builds use clang).
+  const std::pair<int, int> read = levels_read(HW);
+  const int lo = read.first, top = read.second;
   const int n = num_levels(), nl = top - lo + 1;
   const LevelPair uniform = level_pair(options.lod, n);
   const bool want_tex = texels.requires_grad;

@@ -1,6 +1,8 @@
 // Implementation of render/texture_image.h.
 #include "render/texture_image.h"
 
+#include "core/input_file.h"
+#include "core/limits.h"
 #include "core/srgb_transfer.h"
 
 // The stb implementations are compiled here with static linkage, so they cannot clash with another
@@ -32,7 +34,13 @@ bool image_file_size(const std::string& path, int& width, int& height, int* chan
 
 template <class T>
 TensorT<T> load_texture_image(const std::string& path) {
+  const std::string problem = regular_file_problem(path, limits::kMaxPhotoFileBytes);
+  if (!problem.empty()) throw std::runtime_error("load_texture_image: '" + path + "': " + problem);
   int w = 0, h = 0, n = 0;
+  if (stbi_info(path.c_str(), &w, &h, &n) && static_cast<uint64_t>(w) * static_cast<uint64_t>(h) > limits::kMaxPhotoPixels)
+    throw std::runtime_error("load_texture_image: '" + path + "': its header claims " + std::to_string(w) + "x" +
+                             std::to_string(h) + " pixels, more than the limit of " +
+                             std::to_string(limits::kMaxPhotoPixels / 1000000) + " megapixels");
   unsigned char* px = stbi_load(path.c_str(), &w, &h, &n, 3);
   if (!px) throw std::runtime_error("load_texture_image: cannot read '" + path + "': " + stbi_failure_reason());
   // Decode each of the 256 codes once.

@@ -2,6 +2,8 @@
 // The same development as invgfx-develop (isp/develop.h): the ISP initialised from the RAW's metadata.
 #include "app/cli/commands.h"
 #include "isp/develop.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <fstream>
 #include <iostream>
@@ -22,10 +24,9 @@ int run_develop(const DevelopArgs& a) {
     DevelopConfig config;
     config.orient = !a.no_orient;
     if (!a.isp.empty()) {
-      std::ifstream in(a.isp);
-      if (!in) throw std::runtime_error(a.isp + ": cannot open ISP configuration");
+      const std::string text = read_input_file(a.isp, "ISP configuration", limits::kMaxTextFileBytes);
       try {
-        config.isp = nlohmann::json::parse(in);
+        config.isp = nlohmann::json::parse(text);
       } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(a.isp + ": ISP configuration is not valid JSON: " + e.what());
       }

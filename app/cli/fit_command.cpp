@@ -11,10 +11,12 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/cli/run_support.h"
+#include "app/config_budget.h"
 #include "app/dataset.h"
 #include "app/fit_outputs.h"
 #include "app/fit_request.h"
 #include "app/loop.h"
+#include "core/atomic_file.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -78,6 +80,17 @@ int run_fit(const FitArgs& a) {
     LoopConfig config = fit_config(request, static_cast<int>(files.size()));
     config.checkpoint_path = out / "session.bin";
     prepare_out_dir(out);
+    // A new fit never replaces a session silently: only the one being resumed may be overwritten.
+    const fs::path session_file = out / "session.bin";
+    std::error_code ec;
+    if (fs::is_regular_file(session_file, ec) && (a.resume.empty() || !fs::equivalent(a.resume, session_file, ec)))
+      throw std::runtime_error(session_file.string() + ": the output folder already holds a session (continue it with "
+                               "--resume " + session_file.string() + ", or choose another --out)");
+    if (const int n = remove_stale_temporaries(session_file); n > 0)
+      std::cerr << "invgfx-cli fit: removed " << n << " temporary file(s) of an interrupted checkpoint in " << out.string()
+                << "\n";
+    if (const std::string slow = slow_step_warning(config.render.size, config.batch_size); !slow.empty())
+      std::cerr << "invgfx-cli fit: " << slow << "\n";
 
     catch_stop_signals();
     Dataset dataset = load_photos("fit", request.inputs, dataset_options(request, config));

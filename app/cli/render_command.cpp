@@ -57,6 +57,11 @@ int run_render(const RenderArgs& a) {
     const double deg = M_PI / 180.0;
     const double az = a.azimuth ? *a.azimuth * deg : f.scene.camera[0];
     const double el = a.elevation ? *a.elevation * deg : f.scene.camera[1];
+    // CLI11 reads "nan" and "inf" as numbers, and a Range check lets NaN through.
+    if (!std::isfinite(az) || !std::isfinite(el))
+      throw std::runtime_error(std::string(a.azimuth || a.elevation ? "--azimuth/--elevation" : a.scene) +
+                               ": the camera's azimuth and elevation must be finite, got " + std::to_string(az / deg) +
+                               "° and " + std::to_string(el / deg) + "°");
     const Tensor srgb = render_scene_file(f, &az, &el);
     write_png(a.out, srgb);
     std::cout << "wrote " << a.out << " (" << f.render.size << "x" << f.render.size << ", azimuth "

@@ -3,6 +3,8 @@
 #include "app/gui/calibration_panels.h"
 #include "isp/color_matrix.h"
 #include "isp/tone_curve.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <QCheckBox>
 #include <QCloseEvent>
@@ -327,8 +329,7 @@ bool CalibrationDialog::open_isp(const QString& isp_path) {
   namespace fs = std::filesystem;
   try {
     IspPipeline isp = IspPipeline::from_file(isp_path.toStdString());  // validates, names the file
-    std::ifstream in(isp_path.toStdString());
-    opened_json_ = nlohmann::json::parse(in);
+    opened_json_ = nlohmann::json::parse(read_input_file(isp_path.toStdString(), "ISP pipeline", limits::kMaxTextFileBytes));
     opened_isp_ = isp_path;
     have_shown_ = false;
     auto* tc = dynamic_cast<ToneCurve*>(isp.stage("tone_curve"));

@@ -101,6 +101,10 @@ ImGuiWidget::ImGuiWidget(QWidget* parent) : QOpenGLWidget(parent) {
 
 ImGuiWidget::~ImGuiWidget() {
   cleanup_gl();
+  // QOpenGLWidget's destructor, which runs after this one, destroys the GL context and emits
+  // aboutToBeDestroyed: the connection must not call cleanup_gl on an object that is no longer an
+  // ImGuiWidget (UndefinedBehaviorSanitizer's "member call on ... not of type ImGuiWidget").
+  QObject::disconnect(context_destroyed_);
   ContextGuard guard(context_);
   ImGui::DestroyContext(context_);
 }
@@ -146,8 +150,9 @@ void ImGuiWidget::initializeGL() {
   }
   io.FontGlobalScale = 1.f / dpr;
   ImGui_ImplOpenGL3_Init("#version 130");
-  connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { cleanup_gl(); },
-          Qt::DirectConnection);
+  QObject::disconnect(context_destroyed_);  // a re-parented widget gets a new context
+  context_destroyed_ = connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { cleanup_gl(); },
+                               Qt::DirectConnection);
   gl_ready_ = true;
   if (gl_init_) gl_init_();
 }

@@ -63,6 +63,7 @@ class ImGuiWidget : public QOpenGLWidget, public QOpenGLExtraFunctions {
   bool gl_ready_ = false;
   bool animating_ = false;
   int settle_frames_ = 0;
+  QMetaObject::Connection context_destroyed_;  // the GL context's aboutToBeDestroyed → cleanup_gl
   QTimer timer_;
   QElapsedTimer clock_;
   qint64 last_frame_ns_ = 0;

@@ -207,7 +207,15 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(size_option)) {
     const QStringList wh = parser.value(size_option).split('x');
-    if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
+    bool ok_w = false, ok_h = false;
+    const int w = wh.size() == 2 ? wh[0].toInt(&ok_w) : 0, h = wh.size() == 2 ? wh[1].toInt(&ok_h) : 0;
+    if (!ok_w || !ok_h || w < 1 || h < 1) {
+      std::cerr << "invgfx: --window-size needs WxH with positive integers, got '" << parser.value(size_option).toStdString()
+                << "'\n";
+      return 2;
+    }
+    const QString note = window.resize_within_gl(QSize(w, h));
+    if (!note.isEmpty()) std::cerr << "invgfx: " << note.toStdString() << "\n";
   }
   if (parser.isSet(shot_option)) {
     bool ok = true;

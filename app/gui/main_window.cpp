@@ -3,10 +3,14 @@
 // main_window_dialogs.cpp.
 #include "app/gui/main_window.h"
 
+#include "app/config_budget.h"
 #include "app/fit_outputs.h"
 #include "app/gui/calibration_dialog.h"
 #include "app/gui/dataset_dock.h"
+#include "app/gui/gl_limits.h"
 #include "app/gui/imgui_widget.h"
+#include "core/input_file.h"
+#include "core/limits.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -19,6 +23,8 @@
 #include <QMimeData>
 #include <QOpenGLContext>
 #include <QProgressBar>
+#include <QGuiApplication>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTimer>
@@ -39,6 +45,7 @@ std::filesystem::path fspath(const QString& s) { return std::filesystem::path(s.
 
 // Whether a file is a session (by its first bytes), so Open Recent and a drop can tell it from a photo.
 bool is_session_file(const std::filesystem::path& p) {
+  if (!regular_file_problem(p, limits::kMaxBinaryFileBytes).empty()) return false;  // a FIFO would block here
   std::ifstream in(p, std::ios::binary);
   char magic[8] = {};
   return in.read(magic, 8) && std::string(magic, 8) == "IGXSESSN";
@@ -254,11 +261,23 @@ void MainWindow::create_status_bar() {
 void MainWindow::read_settings() {
   QSettings s;
   if (!restoreGeometry(s.value("window/geometry").toByteArray())) resize(1600, 960);
+  resize_within_gl(size());  // settings from a larger screen or another GL
   restoreState(s.value("window/state").toByteArray());
   recent_ = s.value("files/recent").toStringList();
   preset_ = s.value("run/preset", kAutomaticPreset).toString();
   if (QAction* a = action("preset_" + preset_)) a->setChecked(true);
   rebuild_recent_menu();
+}
+
+QString MainWindow::resize_within_gl(QSize requested) {
+  const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+  const QSize desktop = screen ? screen->virtualSize() : QSize();
+  // Nor can the user drag it beyond what GL draws (the screen does not bound a drag).
+  setMaximumSize(clamp_window_size(QSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX), devicePixelRatioF(), QSize(), nullptr));
+  QString note;
+  resize(clamp_window_size(requested, devicePixelRatioF(), desktop, &note));
+  if (!note.isEmpty()) statusBar()->showMessage(note, 15000);
+  return note;
 }
 
 void MainWindow::write_settings() {
@@ -366,6 +385,7 @@ void MainWindow::loaded() {
   std::vector<std::string> names;
   for (const Photo& p : loop->dataset().photos) names.push_back(p.path.filename().string());
   const auto skipped = loop->dataset().skipped;
+  const std::string slow = slow_step_warning(loop->config().render.size, loop->config().batch_size);
   runner_ = std::make_unique<LoopRunner>(std::move(loop));
   dashboard_.set_photo_names(std::move(names));
   dashboard_.set_runner(runner_.get());
@@ -380,6 +400,7 @@ void MainWindow::loaded() {
   setWindowTitle(title + " — invgfx");
   QString message = tr("%1 photos loaded — press Start (F5)").arg(runner_->num_photos());
   if (!skipped.empty()) message += tr("; %1 skipped: %2").arg(skipped.size()).arg(QString::fromStdString(skipped[0]));
+  if (!slow.empty()) message += "; " + QString::fromStdString(slow);
   statusBar()->showMessage(message, 8000);
   update_actions();
   view_->update();

@@ -71,6 +71,9 @@ class MainWindow : public QMainWindow {
   // Masks for the next loads: "" none, "auto" GrabCut, or a folder (default: app/fit_request.h's
   // policy, a masks folder beside the photos if there is one, else auto).
   void set_masks(const std::string& masks) { masks_override_ = masks; }
+  // Resizes within what OpenGL can draw (app/gui/gl_limits.h); a clamp is said in the status bar and
+  // returned ("" when none).
+  QString resize_within_gl(QSize requested);
   QString last_error() const { return last_error_; }
 
  protected:

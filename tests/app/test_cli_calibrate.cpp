@@ -127,7 +127,7 @@ TEST(CliCalibrate, BadInputsFailWithOneLineAndWriteNothing) {
   expect_refused(q(d / "apple.dng") + " " + q(d / "orange.dng") + " --jpeg " + q(d / "wide.jpg"), d,
                  (d / "wide.jpg").string() + ": matches 0 of the RAWs by name");
   expect_refused(q(d / "apple.dng") + " --stages tone_curve,vignette", d, "unknown stage 'vignette'");
-  expect_refused(q(d / "missing.dng"), d, (d / "missing.dng").string() + ": file does not exist");
+  expect_refused(q(d / "missing.dng"), d, (d / "missing.dng").string() + ": no such file");
 }
 
 TEST(CliCalibrate, InterruptWritesTheCalibrationSoFar) {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,19 +27,28 @@ namespace invgfx::gui_test {
 
 // Starts `Xvfb -displayfd` (the server picks a free display and writes its number to the pipe, so
 // parallel tests never race for one) unless $DISPLAY is set or $QT_QPA_PLATFORM chooses another
-// platform. The server is killed at exit.
+// platform. The server is killed at exit, and by the kernel when the test process dies.
 inline bool ensure_display() {
   static bool ready = [] {
     if (std::getenv("QT_QPA_PLATFORM") && std::string(std::getenv("QT_QPA_PLATFORM")) != "xcb") return true;
     if (std::getenv("DISPLAY") && *std::getenv("DISPLAY")) return true;
     int fds[2];
     if (pipe(fds) != 0) return false;
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid == 0) {
+      // The server dies with the test, however the test ends (a crash or a sanitizer abort skips
+      // atexit): otherwise it is orphaned, and holding ctest's output pipe it stalls the whole run.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(0);  // the test died before prctl took effect
       close(fds[0]);
       const std::string fd = std::to_string(fds[1]);
-      const int null = open("/dev/null", O_WRONLY);
-      if (null >= 0) dup2(null, 2);
+      const int null = open("/dev/null", O_RDWR);
+      if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+      }
       execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-screen", "0", "1920x1200x24", "-nolisten", "tcp",
              "+extension", "GLX", static_cast<char*>(nullptr));
       _exit(127);

@@ -334,7 +334,7 @@ TEST_F(CalibrationTest, BadPairsAreRefusedNamingTheFile) {
   EXPECT_NE(e.find(path("cut.dng") + " (embedded preview): corrupt or truncated JPEG"), std::string::npos) << e;
   // A missing RAW, a JPEG that is not one.
   e = calibration_error({{path("none.dng"), ""}});
-  EXPECT_EQ(e, path("none.dng") + ": file does not exist");
+  EXPECT_EQ(e, path("none.dng") + ": no such file");
   { std::ofstream(path("fake.jpg")) << "not a jpeg"; }
   e = calibration_error({{path("apple.dng"), path("fake.jpg")}});
   EXPECT_EQ(e, path("fake.jpg") + ": not a JPEG (no start-of-image marker)");

@@ -5,6 +5,7 @@
 #include "isp/raw_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <Eigen/LU>
@@ -243,8 +244,11 @@ void expect_refused(const std::string& file, const std::string& what) {
 }
 
 TEST_F(RawFileTest, MissingDirectoryAndNonRawFilesAreRefused) {
-  expect_refused(path("missing.dng"), "does not exist");
-  expect_refused(dir_.string(), "directory");
+  expect_refused(path("missing.dng"), "no such file");
+  expect_refused(dir_.string(), "not a regular file (a folder)");
+  // A FIFO is refused at once (LibRaw's own reader would wait for a writer forever).
+  ASSERT_EQ(::mkfifo(path("pipe.dng").c_str(), 0600), 0);
+  expect_refused(path("pipe.dng"), "not a regular file (a FIFO)");
   {
     std::ofstream(path("text.dng")) << "this is not a raw file\n";
   }

@@ -141,7 +141,7 @@ TEST_F(RawPreviewTest, MissingAndCorruptPreviewsAreNamed) {
   EXPECT_NE(header.find(path("header.dng")), std::string::npos) << header;
   EXPECT_NE(header.find("corrupt"), std::string::npos) << header;
 
-  EXPECT_EQ(error_of(path("nothing.dng")), path("nothing.dng") + ": file does not exist");
+  EXPECT_EQ(error_of(path("nothing.dng")), path("nothing.dng") + ": no such file");
   EXPECT_THROW(write_dng(path("bad.dng"), mosaic, [&] {
                  DngMetadata m = metadata();
                  m.preview_jpeg = "not a jpeg";
