@@ -116,7 +116,8 @@ class MainWindow : public QMainWindow {
   bool confirm_close_ = true;
   std::function<void(bool)> on_loaded_;
   QString last_error_;
-  QString preset_;  // a preset name, or "automatic" (fit_request.h: by the number of photos)
+  static constexpr const char* kAutomaticPreset = "automatic";
+  QString preset_;  // a preset name, or kAutomaticPreset (fit_request.h: by the number of photos)
   std::optional<LoopConfig> config_override_;
   // The configuration the next fit would use (the override, or the request's preset).
   LoopConfig current_config() const;
